@@ -1,0 +1,130 @@
+//! An in-memory [`TicketRepository`] with the same guarantees as the real one: every
+//! command is decided and stored under one lock. For tests of the use cases and of the
+//! HTTP layer; it can also be told to fail like an unreachable database.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard};
+
+use ticketing_domain::{Command, Decision, NewTicket, Reservation, Ticket, TicketId, Timestamp};
+
+use crate::{Applied, TicketError, TicketRepository};
+
+/// A failure the in-memory repository can be told to answer every call with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    Unavailable,
+    Unexpected,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("injected fault: {0:?}")]
+struct InjectedFault(Fault);
+
+#[derive(Debug, Default)]
+pub struct InMemoryTicketRepository {
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    tickets: BTreeMap<TicketId, Ticket>,
+    last_id: i64,
+    fault: Option<Fault>,
+}
+
+impl InMemoryTicketRepository {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Makes every later call fail with `fault` (or succeed again, with `None`).
+    pub fn set_fault(&self, fault: Option<Fault>) {
+        self.lock().fault = fault;
+    }
+
+    /// Stores `reservation` on a ticket directly, bypassing the rules: for arranging tests.
+    pub fn force_reservation(&self, id: TicketId, reservation: Reservation) {
+        if let Some(ticket) = self.lock().tickets.get_mut(&id) {
+            ticket.reservation = reservation;
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Every update below completes before the guard drops, so a poisoned lock still
+        // guards a consistent map.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn healthy(&self) -> Result<MutexGuard<'_, State>, TicketError> {
+        let state = self.lock();
+        match state.fault {
+            None => Ok(state),
+            Some(Fault::Unavailable) => {
+                Err(TicketError::unavailable(InjectedFault(Fault::Unavailable)))
+            }
+            Some(Fault::Unexpected) => {
+                Err(TicketError::unexpected(InjectedFault(Fault::Unexpected)))
+            }
+        }
+    }
+}
+
+impl TicketRepository for InMemoryTicketRepository {
+    fn create(&self, ticket: &NewTicket) -> Result<Ticket, TicketError> {
+        let mut state = self.healthy()?;
+        state.last_id += 1;
+        let id = TicketId::new(state.last_id).map_err(TicketError::unexpected)?;
+        let ticket = Ticket {
+            id,
+            event_name: ticket.event_name.clone(),
+            seat: ticket.seat.clone(),
+            reservation: Reservation::Unreserved,
+        };
+        state.tickets.insert(id, ticket.clone());
+        Ok(ticket)
+    }
+
+    fn find(&self, id: TicketId) -> Result<Ticket, TicketError> {
+        let state = self.healthy()?;
+        state
+            .tickets
+            .get(&id)
+            .cloned()
+            .ok_or(TicketError::NotFound(id))
+    }
+
+    fn apply(
+        &self,
+        id: TicketId,
+        command: Command,
+        now: Timestamp,
+    ) -> Result<Applied, TicketError> {
+        let mut state = self.healthy()?;
+        let ticket = state
+            .tickets
+            .get_mut(&id)
+            .ok_or(TicketError::NotFound(id))?;
+        match command.decide(&ticket.reservation, now) {
+            Decision::Write(next) => {
+                ticket.reservation = next;
+                Ok(Applied {
+                    ticket: ticket.clone(),
+                    written: true,
+                })
+            }
+            Decision::AlreadyDone => Ok(Applied {
+                ticket: ticket.clone(),
+                written: false,
+            }),
+            Decision::Refuse(error) => Err(error.into()),
+            Decision::RecordThenRefuse { record, error } => {
+                if let Decision::Write(next) = record.decide(&ticket.reservation, now) {
+                    ticket.reservation = next;
+                }
+                Err(error.into())
+            }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! The storage port.
+
+use ticketing_domain::{Command, NewTicket, Ticket, TicketId, Timestamp};
+
+use crate::TicketError;
+
+/// A ticket after a command, and whether the command wrote anything (a repeated confirm
+/// does not).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub ticket: Ticket,
+    pub written: bool,
+}
+
+/// Where tickets are stored. Synchronous, because Diesel is: callers run it off their
+/// async executor's threads.
+///
+/// # Concurrency
+///
+/// [`apply`](Self::apply) is the only way to change a reservation, and it is atomic: it
+/// decides a [`Command`] with [`Command::decide`] against the reservation *as stored at
+/// the moment of the write*, so two concurrent reserves of one ticket can never both
+/// succeed. The mechanism is a **guarded write**: each command's
+/// [`Command::write`] names the phases it may write from, and an implementation stores
+/// the new state only if the stored one is still in those phases (in SQL, one
+/// conditional `UPDATE ... WHERE <guard> RETURNING`). We chose it over a version counter
+/// or a locked read-modify-write because it needs one round trip and no lock held across
+/// round trips in the common case, while the rules stay in the domain: the guard is
+/// derived from them, not re-stated. When the guard refuses, an implementation reads
+/// the ticket, decides again, and either answers the refusal or (if the state moved in
+/// between) tries the guarded write again.
+///
+/// # Errors
+///
+/// Every method MUST answer:
+/// - [`TicketError::NotFound`] when no ticket has the id;
+/// - [`TicketError::Unavailable`] when storage cannot be reached in time (pool checkout
+///   timeout, connection refused or broken);
+/// - [`TicketError::Unexpected`] for anything else, such as a stored row the domain
+///   cannot represent; never a default value in its place.
+pub trait TicketRepository: Send + Sync {
+    /// Stores a new, unreserved ticket and returns it with its id.
+    ///
+    /// Errors: `Unavailable`, `Unexpected`.
+    fn create(&self, ticket: &NewTicket) -> Result<Ticket, TicketError>;
+
+    /// The ticket with this id.
+    ///
+    /// Errors: `NotFound`, `Unavailable`, `Unexpected`.
+    fn find(&self, id: TicketId) -> Result<Ticket, TicketError>;
+
+    /// Decides `command` at `now` against the stored reservation and stores the result,
+    /// atomically (see the trait's docs). A [`Decision::RecordThenRefuse`] stores the
+    /// recorded state and then answers the refusal.
+    ///
+    /// Errors: `NotFound`; `Refused` with the domain's reason; `Unavailable`;
+    /// `Unexpected`.
+    ///
+    /// [`Decision::RecordThenRefuse`]: ticketing_domain::Decision::RecordThenRefuse
+    fn apply(&self, id: TicketId, command: Command, now: Timestamp)
+        -> Result<Applied, TicketError>;
+}
+
+impl<R: TicketRepository + ?Sized> TicketRepository for std::sync::Arc<R> {
+    fn create(&self, ticket: &NewTicket) -> Result<Ticket, TicketError> {
+        (**self).create(ticket)
+    }
+
+    fn find(&self, id: TicketId) -> Result<Ticket, TicketError> {
+        (**self).find(id)
+    }
+
+    fn apply(
+        &self,
+        id: TicketId,
+        command: Command,
+        now: Timestamp,
+    ) -> Result<Applied, TicketError> {
+        (**self).apply(id, command, now)
+    }
+}
