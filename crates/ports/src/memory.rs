@@ -127,4 +127,8 @@ impl TicketRepository for InMemoryTicketRepository {
             }
         }
     }
+
+    fn check_health(&self) -> Result<(), TicketError> {
+        self.healthy().map(drop)
+    }
 }

@@ -59,6 +59,11 @@ pub trait TicketRepository: Send + Sync {
     /// [`Decision::RecordThenRefuse`]: ticketing_domain::Decision::RecordThenRefuse
     fn apply(&self, id: TicketId, command: Command, now: Timestamp)
         -> Result<Applied, TicketError>;
+
+    /// Answers `Ok` when storage can serve requests now; for readiness checks.
+    ///
+    /// Errors: `Unavailable` when storage does not answer in time; `Unexpected`.
+    fn check_health(&self) -> Result<(), TicketError>;
 }
 
 impl<R: TicketRepository + ?Sized> TicketRepository for std::sync::Arc<R> {
@@ -77,5 +82,9 @@ impl<R: TicketRepository + ?Sized> TicketRepository for std::sync::Arc<R> {
         now: Timestamp,
     ) -> Result<Applied, TicketError> {
         (**self).apply(id, command, now)
+    }
+
+    fn check_health(&self) -> Result<(), TicketError> {
+        (**self).check_health()
     }
 }
