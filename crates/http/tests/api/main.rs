@@ -1,0 +1,13 @@
+//! Handler tests: the whole API, wired as the application wires it, over the in-memory
+//! repository and a manual clock. Every row of the contract and every error code.
+
+// Tests panic on purpose when something is wrong.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod bodies;
+mod failures;
+mod health;
+mod helpers;
+mod reservations;
+mod routing;
+mod tickets;
