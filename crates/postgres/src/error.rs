@@ -1,0 +1,102 @@
+//! Failures of this adapter, and how Diesel's and r2d2's errors become the port's
+//! [`TicketError`] at the boundary.
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use ticketing_ports::{BoxError, TicketError};
+
+/// Why setting up the database (pool, migrations, database creation) failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The settings cannot work: a URL that is not `postgres://...`, a pool of size 0, ...
+    #[error("invalid PostgreSQL settings: {0}")]
+    InvalidSettings(String),
+    /// The server cannot be reached (refused, timed out, authentication failed).
+    #[error("PostgreSQL is unavailable")]
+    Unavailable(#[source] BoxError),
+    /// A migration failed; the source says which and why.
+    #[error("applying the database migrations failed")]
+    Migration(#[source] BoxError),
+    /// Anything else the server answered.
+    #[error("unexpected PostgreSQL failure")]
+    Unexpected(#[source] BoxError),
+}
+
+impl From<diesel::ConnectionError> for SetupError {
+    fn from(error: diesel::ConnectionError) -> Self {
+        match error {
+            diesel::ConnectionError::InvalidConnectionUrl(reason) => {
+                Self::InvalidSettings(format!("invalid database URL: {reason}"))
+            }
+            other => Self::Unavailable(other.into()),
+        }
+    }
+}
+
+impl From<DieselError> for SetupError {
+    fn from(error: DieselError) -> Self {
+        if is_connection_lost(&error) {
+            Self::Unavailable(error.into())
+        } else {
+            Self::Unexpected(error.into())
+        }
+    }
+}
+
+/// Maps a failed query: a lost connection is `Unavailable`, anything else `Unexpected`.
+/// "No row" is not mapped here: callers that know the id answer `NotFound` themselves.
+pub(crate) fn storage_error(error: DieselError) -> TicketError {
+    if is_connection_lost(&error) {
+        TicketError::unavailable(error)
+    } else {
+        TicketError::unexpected(error)
+    }
+}
+
+/// A pool checkout only fails when no connection came within the checkout timeout
+/// (the message carries the last connection error, e.g. "connection refused").
+pub(crate) fn checkout_error(error: diesel::r2d2::PoolError) -> TicketError {
+    TicketError::unavailable(error)
+}
+
+fn is_connection_lost(error: &DieselError) -> bool {
+    matches!(
+        error,
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _
+        )
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn database_error(kind: DatabaseErrorKind) -> DieselError {
+        DieselError::DatabaseError(kind, Box::new(String::from("server said no")))
+    }
+
+    #[test]
+    fn a_lost_connection_is_unavailable_and_anything_else_unexpected() {
+        for kind in [
+            DatabaseErrorKind::ClosedConnection,
+            DatabaseErrorKind::UnableToSendCommand,
+        ] {
+            assert!(matches!(
+                storage_error(database_error(kind)),
+                TicketError::Unavailable(_)
+            ));
+        }
+        for error in [
+            database_error(DatabaseErrorKind::CheckViolation),
+            database_error(DatabaseErrorKind::Unknown),
+            DieselError::NotFound,
+        ] {
+            assert!(matches!(storage_error(error), TicketError::Unexpected(_)));
+        }
+        assert!(matches!(
+            SetupError::from(database_error(DatabaseErrorKind::ClosedConnection)),
+            SetupError::Unavailable(_)
+        ));
+    }
+}

@@ -1,0 +1,164 @@
+//! The migrations in `migrations/`, embedded in the binary, and creating the database
+//! they run in.
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::sql_types::Text;
+use diesel::{Connection, QueryableByName, RunQueryDsl};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::pool::{parse_url, with_connect_timeout, PgPool};
+use crate::{PoolSettings, SetupError};
+
+pub(crate) const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
+
+/// Serialises migrations of one database across processes (two instances starting at
+/// once must not both create the table). An arbitrary constant, "tickets" in ASCII.
+const MIGRATION_LOCK: i64 = 0x0074_6963_6b65_7473;
+
+/// Applies the migrations not yet applied and returns their versions, oldest first
+/// (empty when the schema is up to date, so applying twice is a no-op). Runs on a
+/// connection of its own, without the pool's statement timeout.
+///
+/// Errors: [`SetupError::Unavailable`] when the database cannot be reached,
+/// [`SetupError::Migration`] when a migration fails.
+pub fn run_migrations(pool: &PgPool) -> Result<Vec<String>, SetupError> {
+    let mut connection = pool.dedicated_connection()?;
+    with_migration_lock(&mut connection, |connection| {
+        let applied = connection
+            .run_pending_migrations(MIGRATIONS)
+            .map_err(SetupError::Migration)?;
+        Ok(applied.iter().map(ToString::to_string).collect())
+    })
+}
+
+/// Reverts every applied migration, newest first, and returns their versions.
+#[cfg(feature = "test-support")]
+pub(crate) fn revert_all_migrations(pool: &PgPool) -> Result<Vec<String>, SetupError> {
+    let mut connection = pool.dedicated_connection()?;
+    with_migration_lock(&mut connection, |connection| {
+        let reverted = connection
+            .revert_all_migrations(MIGRATIONS)
+            .map_err(SetupError::Migration)?;
+        Ok(reverted.iter().map(ToString::to_string).collect())
+    })
+}
+
+fn with_migration_lock<T>(
+    connection: &mut PgConnection,
+    migrate: impl FnOnce(&mut PgConnection) -> Result<T, SetupError>,
+) -> Result<T, SetupError> {
+    connection.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
+    let result = migrate(connection);
+    // Closing the connection would release the lock too; unlock anyway so a caller's
+    // connection is left as it was found.
+    connection.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))?;
+    result
+}
+
+/// Creates the database that `url` names when it does not exist yet, connecting to the
+/// `postgres` maintenance database of the same server. Answers whether it created it.
+///
+/// Errors: [`SetupError::InvalidSettings`] when `url` names no database,
+/// [`SetupError::Unavailable`] when the server cannot be reached, and
+/// [`SetupError::Unexpected`] when it refuses (e.g. the role may not create databases).
+pub fn create_database_if_missing(url: &str) -> Result<bool, SetupError> {
+    let name = database_name(url)?;
+    let mut server = connect_to_database(url, "postgres")?;
+    if database_exists(&mut server, &name)? {
+        return Ok(false);
+    }
+    match server.batch_execute(&format!("CREATE DATABASE {}", quote_identifier(&name))) {
+        Ok(()) => Ok(true),
+        // Another process created it in between: that is what we wanted.
+        Err(_) if database_exists(&mut server, &name)? => Ok(false),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// The database a `postgres://` URL names (its path, percent-decoded).
+pub(crate) fn database_name(url: &str) -> Result<String, SetupError> {
+    let parsed = parse_url(url)?;
+    let path = parsed.path().trim_start_matches('/');
+    let name = percent_decode(path).ok_or_else(|| {
+        SetupError::InvalidSettings("the database name in the URL is not valid UTF-8".into())
+    })?;
+    if name.is_empty() {
+        Err(SetupError::InvalidSettings(
+            "the database URL names no database".into(),
+        ))
+    } else {
+        Ok(name)
+    }
+}
+
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index] == b'%' {
+            let hex = text.get(index + 1..index + 3)?;
+            decoded.push(u8::from_str_radix(hex, 16).ok()?);
+            index += 3;
+        } else {
+            decoded.push(bytes[index]);
+            index += 1;
+        }
+    }
+    String::from_utf8(decoded).ok()
+}
+
+/// A connection to `database` on the server that `url` points at.
+pub(crate) fn connect_to_database(url: &str, database: &str) -> Result<PgConnection, SetupError> {
+    let mut parsed = parse_url(url)?;
+    parsed.set_path(database);
+    let url = with_connect_timeout(parsed.as_str(), PoolSettings::default().connect_timeout)?;
+    Ok(PgConnection::establish(&url)?)
+}
+
+pub(crate) fn database_exists(server: &mut PgConnection, name: &str) -> Result<bool, SetupError> {
+    #[derive(QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = Text)]
+        #[allow(dead_code)]
+        datname: String,
+    }
+    let found: Vec<Found> = diesel::sql_query("SELECT datname FROM pg_database WHERE datname = $1")
+        .bind::<Text, _>(name)
+        .load(server)?;
+    Ok(!found.is_empty())
+}
+
+/// `name` as a quoted SQL identifier (database names cannot be bound as parameters).
+pub(crate) fn quote_identifier(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_database_is_the_urls_decoded_path() {
+        assert_eq!(
+            database_name("postgres://u@h:5432/ticketing?sslmode=disable").unwrap(),
+            "ticketing"
+        );
+        assert_eq!(database_name("postgres://u@h/my%20db").unwrap(), "my db");
+        assert!(matches!(
+            database_name("postgres://u@h:5432"),
+            Err(SetupError::InvalidSettings(_))
+        ));
+        assert!(matches!(
+            database_name("postgres://u@h/"),
+            Err(SetupError::InvalidSettings(_))
+        ));
+    }
+
+    #[test]
+    fn identifiers_are_quoted_with_embedded_quotes_doubled() {
+        assert_eq!(quote_identifier("tickets"), "\"tickets\"");
+        assert_eq!(quote_identifier("a\"b"), "\"a\"\"b\"");
+    }
+}

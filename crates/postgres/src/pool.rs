@@ -1,0 +1,314 @@
+//! The connection pool: its settings, and a handle that keeps Diesel and r2d2 inside
+//! this crate.
+
+use std::fmt;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::Connection;
+use ticketing_ports::TicketError;
+use url::Url;
+
+use crate::error::checkout_error;
+use crate::SetupError;
+
+/// How to reach PostgreSQL and how many connections to keep.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PoolSettings {
+    /// A `postgres://` (or `postgresql://`) URL naming the database.
+    /// Default: `postgres://postgres@127.0.0.1:5432/ticketing`.
+    pub url: String,
+    /// Most connections open at once. Default: 10.
+    pub max_size: u32,
+    /// Idle connections the pool keeps open; `None` keeps `max_size`. Default: `None`.
+    pub min_idle: Option<u32>,
+    /// How long a request waits for a connection before it is answered `Unavailable`.
+    /// Default: 2 s (r2d2's own default, 30 s, would hang requests while the database is down).
+    pub checkout_timeout: Duration,
+    /// How long opening one connection may take (libpq's `connect_timeout`, whole
+    /// seconds, at least 2) unless the URL sets its own. Default: 2 s.
+    pub connect_timeout: Duration,
+    /// PostgreSQL's `statement_timeout` for every pooled connection; `None` keeps the
+    /// server's. Default: 5 s. Migrations run on their own connection without it.
+    pub statement_timeout: Option<Duration>,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            url: "postgres://postgres@127.0.0.1:5432/ticketing".to_owned(),
+            max_size: 10,
+            min_idle: None,
+            checkout_timeout: Duration::from_secs(2),
+            connect_timeout: Duration::from_secs(2),
+            statement_timeout: Some(Duration::from_secs(5)),
+        }
+    }
+}
+
+impl fmt::Debug for PoolSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PoolSettings")
+            .field("url", &redacted(&self.url))
+            .field("max_size", &self.max_size)
+            .field("min_idle", &self.min_idle)
+            .field("checkout_timeout", &self.checkout_timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("statement_timeout", &self.statement_timeout)
+            .finish()
+    }
+}
+
+/// A pool of PostgreSQL connections; cheap to clone (clones share the connections).
+#[derive(Clone)]
+pub struct PgPool {
+    pool: Pool<ConnectionManager<PgConnection>>,
+    /// The URL connections are opened with (connect timeout included), for the
+    /// dedicated connection migrations run on.
+    url: String,
+    checkout_timeout: Duration,
+}
+
+/// How many connections a pool has open and idle; for gauges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolState {
+    pub connections: u32,
+    pub idle_connections: u32,
+    pub max_size: u32,
+}
+
+pub(crate) type PooledPg = PooledConnection<ConnectionManager<PgConnection>>;
+
+/// Builds a pool from `settings` without connecting: connections are opened in the
+/// background and on demand, so a service can start (and answer `Unavailable`) while the
+/// database is down. Checked-out connections are tested first, so dead ones are replaced.
+///
+/// Errors: [`SetupError::InvalidSettings`] when the URL is not a `postgres://` URL,
+/// `max_size` is 0, `min_idle` exceeds it, or the checkout timeout is zero.
+pub fn connect(settings: &PoolSettings) -> Result<PgPool, SetupError> {
+    if settings.max_size == 0 {
+        return Err(SetupError::InvalidSettings(
+            "max_size must be at least 1".into(),
+        ));
+    }
+    if settings.min_idle.is_some_and(|min| min > settings.max_size) {
+        return Err(SetupError::InvalidSettings(
+            "min_idle must not exceed max_size".into(),
+        ));
+    }
+    if settings.checkout_timeout.is_zero() {
+        return Err(SetupError::InvalidSettings(
+            "checkout_timeout must be positive".into(),
+        ));
+    }
+    let url = with_connect_timeout(&settings.url, settings.connect_timeout)?;
+    let pool = Pool::builder()
+        .max_size(settings.max_size)
+        .min_idle(settings.min_idle)
+        .connection_timeout(settings.checkout_timeout)
+        .test_on_check_out(true)
+        .connection_customizer(Box::new(SessionSettings {
+            statement_timeout: settings.statement_timeout,
+        }))
+        .build_unchecked(ConnectionManager::new(url.as_str()));
+    Ok(PgPool {
+        pool,
+        url,
+        checkout_timeout: settings.checkout_timeout,
+    })
+}
+
+impl PgPool {
+    pub fn state(&self) -> PoolState {
+        let state = self.pool.state();
+        PoolState {
+            connections: state.connections,
+            idle_connections: state.idle_connections,
+            max_size: self.pool.max_size(),
+        }
+    }
+
+    pub fn checkout_timeout(&self) -> Duration {
+        self.checkout_timeout
+    }
+
+    pub(crate) fn checkout(&self) -> Result<PooledPg, TicketError> {
+        self.pool.get().map_err(checkout_error)
+    }
+
+    pub(crate) fn checkout_within(&self, timeout: Duration) -> Result<PooledPg, TicketError> {
+        self.pool.get_timeout(timeout).map_err(checkout_error)
+    }
+
+    /// A connection of its own, outside the pool and without its session settings.
+    pub(crate) fn dedicated_connection(&self) -> Result<PgConnection, SetupError> {
+        Ok(PgConnection::establish(&self.url)?)
+    }
+}
+
+impl fmt::Debug for PgPool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PgPool")
+            .field("url", &redacted(&self.url))
+            .field("state", &self.state())
+            .field("checkout_timeout", &self.checkout_timeout)
+            .finish()
+    }
+}
+
+/// Session settings applied to every new pooled connection.
+#[derive(Debug)]
+struct SessionSettings {
+    statement_timeout: Option<Duration>,
+}
+
+impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSettings {
+    fn on_acquire(&self, connection: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
+        if let Some(timeout) = self.statement_timeout {
+            connection
+                .batch_execute(&format!("SET statement_timeout = {}", timeout.as_millis()))
+                .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+/// Parses a `postgres://` URL; libpq's `key=value` form is refused so that the database
+/// name and parameters can be read and changed reliably.
+pub(crate) fn parse_url(url: &str) -> Result<Url, SetupError> {
+    let parsed = Url::parse(url)
+        .map_err(|error| SetupError::InvalidSettings(format!("invalid database URL: {error}")))?;
+    if matches!(parsed.scheme(), "postgres" | "postgresql") {
+        Ok(parsed)
+    } else {
+        Err(SetupError::InvalidSettings(
+            "the database URL must start with postgres:// or postgresql://".into(),
+        ))
+    }
+}
+
+/// `url` with libpq's `connect_timeout` parameter, unless it already has one.
+pub(crate) fn with_connect_timeout(url: &str, timeout: Duration) -> Result<String, SetupError> {
+    let mut parsed = parse_url(url)?;
+    if parsed
+        .query_pairs()
+        .all(|(key, _)| key != "connect_timeout")
+    {
+        // libpq counts whole seconds and reads 1 as 2; round up so a timeout never shrinks.
+        let seconds = timeout.as_secs() + u64::from(timeout.subsec_nanos() > 0);
+        parsed
+            .query_pairs_mut()
+            .append_pair("connect_timeout", &seconds.max(2).to_string());
+    }
+    Ok(parsed.into())
+}
+
+/// The URL without its password, for logs and `Debug`.
+fn redacted(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                // Only fails for URLs that cannot have a password, which this one has.
+                let _ = parsed.set_password(Some("***"));
+            }
+            parsed.into()
+        }
+        Err(_) => "<unparsable URL>".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connect_timeout_is_added_in_whole_seconds_unless_the_url_has_one() {
+        let second = Duration::from_secs(1);
+        assert_eq!(
+            with_connect_timeout("postgres://u@h:5432/db", Duration::from_millis(2500)).unwrap(),
+            "postgres://u@h:5432/db?connect_timeout=3"
+        );
+        assert_eq!(
+            with_connect_timeout("postgres://u@h/db?sslmode=disable", second).unwrap(),
+            "postgres://u@h/db?sslmode=disable&connect_timeout=2"
+        );
+        assert_eq!(
+            with_connect_timeout("postgres://u@h/db?connect_timeout=9", second).unwrap(),
+            "postgres://u@h/db?connect_timeout=9"
+        );
+        assert!(matches!(
+            with_connect_timeout("host=h dbname=db", second),
+            Err(SetupError::InvalidSettings(_))
+        ));
+        assert!(matches!(
+            with_connect_timeout("mysql://h/db", second),
+            Err(SetupError::InvalidSettings(_))
+        ));
+    }
+
+    #[test]
+    fn passwords_never_reach_debug_output() {
+        let settings = PoolSettings {
+            url: "postgres://app:s3cret@db:5432/ticketing".into(),
+            // Nothing to open in the background: this pool is only printed.
+            min_idle: Some(0),
+            ..PoolSettings::default()
+        };
+        let shown = format!("{settings:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        let pool = connect(&settings).unwrap();
+        assert!(!format!("{pool:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn impossible_pool_sizes_are_refused_before_r2d2_panics_on_them() {
+        for settings in [
+            PoolSettings {
+                max_size: 0,
+                ..PoolSettings::default()
+            },
+            PoolSettings {
+                min_idle: Some(11),
+                ..PoolSettings::default()
+            },
+            PoolSettings {
+                checkout_timeout: Duration::ZERO,
+                ..PoolSettings::default()
+            },
+        ] {
+            assert!(matches!(
+                connect(&settings),
+                Err(SetupError::InvalidSettings(_))
+            ));
+        }
+    }
+
+    #[cfg(feature = "test-support")]
+    #[test]
+    fn pooled_connections_carry_the_statement_timeout() {
+        use diesel::sql_types::Text;
+        use diesel::{QueryableByName, RunQueryDsl};
+
+        #[derive(QueryableByName)]
+        struct Setting {
+            #[diesel(sql_type = Text)]
+            statement_timeout: String,
+        }
+
+        let db = crate::test_db::TestDatabase::new();
+        let pool = db.pool_with(PoolSettings {
+            statement_timeout: Some(Duration::from_millis(250)),
+            ..db.settings()
+        });
+        let mut connection = pool.checkout().unwrap();
+        let setting: Setting = diesel::sql_query("SHOW statement_timeout")
+            .get_result(&mut connection)
+            .unwrap();
+        assert_eq!(setting.statement_timeout, "250ms");
+        assert!(diesel::sql_query("SELECT pg_sleep(1)")
+            .execute(&mut connection)
+            .is_err());
+    }
+}

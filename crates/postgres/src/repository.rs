@@ -1,0 +1,277 @@
+//! [`TicketRepository`] over PostgreSQL. Every command is first tried as one guarded
+//! `UPDATE ... WHERE id = $1 AND <guard> RETURNING ...`, whose guard comes from
+//! [`Command::write`]; only when the guard refuses is the row read and the command
+//! decided by the domain, which says whether to refuse, answer "already done", or try
+//! again because the row moved in between. Under READ COMMITTED, PostgreSQL re-checks
+//! the guard against the newest row version when two writers meet, so two concurrent
+//! commands cannot both write from the same state.
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::dsl::{self, AsExprOf};
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Nullable, Timestamptz};
+use ticketing_domain::{
+    Command, Decision, GuardedWrite, NewTicket, Phase, ReservationStatus, Ticket, TicketId,
+    Timestamp, Write,
+};
+use ticketing_ports::{Applied, TicketError, TicketRepository};
+
+use crate::error::storage_error;
+use crate::pool::{PgPool, PooledPg};
+use crate::row::{NewTicketRow, TicketRow};
+use crate::schema::tickets;
+
+/// Guarded writes tried for one command before giving up as `Unavailable`: each retry
+/// means another writer changed the ticket between our write and our read.
+const MAX_ATTEMPTS: usize = 16;
+
+/// The longest a readiness check waits for a connection.
+const HEALTH_CHECKOUT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The tickets stored in PostgreSQL, race-free under concurrent commands.
+#[derive(Debug, Clone)]
+pub struct PgTicketRepository {
+    pool: PgPool,
+}
+
+impl PgTicketRepository {
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+/// A ticket that kept changing under a command until it gave up.
+#[derive(Debug, thiserror::Error)]
+#[error("ticket {id} changed under every one of {attempts} attempts to apply a command")]
+struct TooContended {
+    id: TicketId,
+    attempts: usize,
+}
+
+impl TicketRepository for PgTicketRepository {
+    fn create(&self, ticket: &NewTicket) -> Result<Ticket, TicketError> {
+        let mut connection = self.pool.checkout()?;
+        diesel::insert_into(tickets::table)
+            .values(NewTicketRow::from(ticket))
+            .returning(TicketRow::as_returning())
+            .get_result(&mut connection)
+            .map_err(storage_error)?
+            .into_ticket()
+    }
+
+    fn find(&self, id: TicketId) -> Result<Ticket, TicketError> {
+        let mut connection = self.pool.checkout()?;
+        load(&mut connection, id)?
+            .ok_or(TicketError::NotFound(id))?
+            .into_ticket()
+    }
+
+    fn apply(
+        &self,
+        id: TicketId,
+        command: Command,
+        now: Timestamp,
+    ) -> Result<Applied, TicketError> {
+        let mut connection = self.pool.checkout()?;
+        for _ in 0..MAX_ATTEMPTS {
+            if let Some(row) = guarded_write(&mut connection, id, command.write(now), now)? {
+                return Ok(Applied {
+                    ticket: row.into_ticket()?,
+                    written: true,
+                });
+            }
+            let ticket = load(&mut connection, id)?
+                .ok_or(TicketError::NotFound(id))?
+                .into_ticket()?;
+            match command.decide(&ticket.reservation, now) {
+                Decision::Refuse(error) => return Err(error.into()),
+                Decision::AlreadyDone => {
+                    return Ok(Applied {
+                        ticket,
+                        written: false,
+                    })
+                }
+                Decision::RecordThenRefuse { record, error } => {
+                    if guarded_write(&mut connection, id, record.write(now), now)?.is_some() {
+                        return Err(error.into());
+                    }
+                    // The lapsed hold changed before we recorded it: decide afresh.
+                }
+                // The guard refused a state the command may write from, so the row
+                // changed between the update and the read: try the write again.
+                Decision::Write(_) => {}
+            }
+        }
+        Err(TicketError::unavailable(TooContended {
+            id,
+            attempts: MAX_ATTEMPTS,
+        }))
+    }
+
+    fn check_health(&self) -> Result<(), TicketError> {
+        let timeout = HEALTH_CHECKOUT_TIMEOUT.min(self.pool.checkout_timeout());
+        let mut connection = self.pool.checkout_within(timeout)?;
+        connection.batch_execute("SELECT 1").map_err(storage_error)
+    }
+}
+
+fn load(connection: &mut PooledPg, id: TicketId) -> Result<Option<TicketRow>, TicketError> {
+    tickets::table
+        .find(id.get())
+        .select(TicketRow::as_select())
+        .first(connection)
+        .optional()
+        .map_err(storage_error)
+}
+
+diesel::define_sql_function! {
+    /// PostgreSQL's GREATEST of two timestamps (NULLs ignored).
+    fn greatest(a: Nullable<Timestamptz>, b: Nullable<Timestamptz>) -> Nullable<Timestamptz>;
+}
+
+/// Stores `guarded.write` on ticket `id` if its stored reservation is, at `now`, in one
+/// of the phases `guarded.from`; answers the row written, or `None` if the guard (or the
+/// id) matched nothing. One statement per kind of write, each with the same guard shape,
+/// so that every statement's SQL is fixed and prepared once per connection.
+fn guarded_write(
+    connection: &mut PooledPg,
+    id: TicketId,
+    guarded: GuardedWrite,
+    now: Timestamp,
+) -> Result<Option<TicketRow>, TicketError> {
+    use tickets::dsl as t;
+
+    let target = t::tickets
+        .filter(t::id.eq(id.get()))
+        .filter(guard(guarded.from, now));
+    let statement = diesel::update(target);
+    let written = match guarded.write {
+        Write::StartHold(hold) => statement
+            .set((
+                t::reservation_status.eq(status(ReservationStatus::Tentative)),
+                t::reservation_created_at.eq(Some(hold.created_at())),
+                t::reservation_expires_at.eq(Some(hold.expires_at())),
+                t::reservation_confirmed_at.eq(None::<Timestamp>),
+                t::updated_at.eq(dsl::now),
+            ))
+            .returning(TicketRow::as_returning())
+            .get_result(connection),
+        // A sale cannot precede its hold: the same `max` as `GuardedWrite::apply`, taken
+        // against the stored hold rather than one read earlier.
+        Write::ConfirmHold { confirmed_at } => statement
+            .set((
+                t::reservation_status.eq(status(ReservationStatus::Confirmed)),
+                t::reservation_confirmed_at
+                    .eq(greatest(Some(confirmed_at), t::reservation_created_at)),
+                t::updated_at.eq(dsl::now),
+            ))
+            .returning(TicketRow::as_returning())
+            .get_result(connection),
+        Write::ExpireHold => statement
+            .set((
+                t::reservation_status.eq(status(ReservationStatus::Expired)),
+                t::updated_at.eq(dsl::now),
+            ))
+            .returning(TicketRow::as_returning())
+            .get_result(connection),
+        Write::Clear => statement
+            .set((
+                t::reservation_status.eq(None::<&str>),
+                t::reservation_created_at.eq(None::<Timestamp>),
+                t::reservation_expires_at.eq(None::<Timestamp>),
+                t::reservation_confirmed_at.eq(None::<Timestamp>),
+                t::updated_at.eq(dsl::now),
+            ))
+            .returning(TicketRow::as_returning())
+            .get_result(connection),
+    };
+    written.optional().map_err(storage_error)
+}
+
+fn status(status: ReservationStatus) -> Option<&'static str> {
+    Some(status.as_str())
+}
+
+type Flag = AsExprOf<bool, Bool>;
+
+/// The SQL predicate "the stored reservation is, at `now`, in one of the phases `from`":
+/// the only place the phases are spelled in SQL, mirroring `Reservation::phase_at`.
+/// Each phase is switched on or off by a bound boolean, so the SQL text is the same for
+/// every command.
+fn guard(from: &[Phase], now: Timestamp) -> phases {
+    let flag = |phase: Phase| -> Flag { from.contains(&phase).into_sql::<Bool>() };
+    phases(
+        flag(Phase::Unreserved),
+        flag(Phase::Held),
+        flag(Phase::Lapsed),
+        flag(Phase::Expired),
+        flag(Phase::Confirmed),
+        now,
+    )
+}
+
+#[dsl::auto_type]
+fn phases(
+    unreserved: Flag,
+    held: Flag,
+    lapsed: Flag,
+    expired: Flag,
+    confirmed: Flag,
+    now: Timestamp,
+) -> _ {
+    let tentative: Option<&'static str> = status(ReservationStatus::Tentative);
+    let expired_status: Option<&'static str> = status(ReservationStatus::Expired);
+    let confirmed_status: Option<&'static str> = status(ReservationStatus::Confirmed);
+    unreserved
+        .and(tickets::reservation_status.is_null())
+        .or(held
+            .and(tickets::reservation_status.eq(tentative))
+            .and(tickets::reservation_expires_at.gt(now)))
+        .or(lapsed
+            .and(tickets::reservation_status.eq(tentative))
+            .and(tickets::reservation_expires_at.le(now)))
+        .or(expired.and(tickets::reservation_status.eq(expired_status)))
+        .or(confirmed.and(tickets::reservation_status.eq(confirmed_status)))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use diesel::pg::Pg;
+    use ticketing_domain::ReservationPolicy;
+
+    use super::*;
+
+    /// The statement cache keys on the SQL text: it must not depend on the command.
+    #[test]
+    fn the_guard_is_one_sql_text_with_the_phases_bound() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap();
+        let policy = ReservationPolicy::from_ttl_seconds(60).unwrap();
+        let commands = [
+            Command::Reserve(policy),
+            Command::Confirm,
+            Command::Release,
+            Command::Expire,
+        ];
+        let texts: Vec<String> = commands
+            .iter()
+            .map(|command| {
+                let query = tickets::table.filter(guard(command.write(now).from, now));
+                let shown = diesel::debug_query::<Pg, _>(&query).to_string();
+                shown
+                    .split(" -- binds")
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .collect();
+        assert!(texts.iter().all(|text| text == &texts[0]), "{texts:#?}");
+        assert!(!texts[0].contains("TENTATIVE"), "{}", texts[0]);
+    }
+}
