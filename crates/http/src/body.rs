@@ -48,7 +48,7 @@ pub(crate) fn declared_content_type(request: &HttpRequest) -> String {
 }
 
 /// Accepts `application/json`, any `application/*+json`, and no `Content-Type` at all
-/// (clients such as `curl -d` without `-H` still send JSON).
+/// (a body sent without one is still read as JSON). `curl -d` declares a form: 415.
 fn check_content_type(request: &HttpRequest) -> Result<(), ApiError> {
     let Some(value) = request.headers().get(header::CONTENT_TYPE) else {
         return Ok(());
