@@ -28,12 +28,16 @@ psql_admin() {
 WORK=$(mktemp -d)
 SERVER_LOG=$WORK/server.log
 SERVER_PID=""
+API_PID=""
 DATABASE=""
 SHOW_LOG=1
 
 # shellcheck disable=SC2317 # only reached through the EXIT trap
 cleanup() {
     local status=$?
+    if [[ -n $API_PID ]]; then
+        kill -TERM "$API_PID" 2>/dev/null || true
+    fi
     if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
         kill -KILL "$SERVER_PID" 2>/dev/null || true
         wait "$SERVER_PID" 2>/dev/null || true
@@ -51,11 +55,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if [[ -x scripts/ensure-postgres.sh ]]; then
-    SERVER_URL=$(scripts/ensure-postgres.sh --data-dir .data)
-else
-    SERVER_URL=postgres://postgres@127.0.0.1:5432
-fi
+# The same server scripts/test.sh uses (a throwaway cluster under target/ when none runs).
+SERVER_URL=$(scripts/ensure-postgres.sh)
 log "PostgreSQL at $SERVER_URL"
 
 DATABASE="ticketing_api_test_$(date +%s)_$$"
@@ -69,7 +70,7 @@ BASE_URL=http://127.0.0.1:$PORT
 
 log "starting $BINARY on $BASE_URL (TTL $TTL s, database $DATABASE)"
 DATABASE_URL=$(with_database "$SERVER_URL" "$DATABASE") \
-    RESERVATION_TTL_SECONDS=$TTL HOST=127.0.0.1 PORT=$PORT \
+    RESERVATION_TTL_SECONDS=$TTL HOST=127.0.0.1 PORT=$PORT NO_COLOR=1 \
     "$BINARY" serve >"$SERVER_LOG" 2>&1 &
 SERVER_PID=$!
 
@@ -89,7 +90,11 @@ until curl -fsS --max-time 2 -o /dev/null "$BASE_URL/api/health" 2>/dev/null; do
 done
 log "server ready"
 
-scripts/api_test_cases.sh "$BASE_URL" "$TTL" && api_status=0 || api_status=$?
+# In the background and waited for, so that the EXIT trap can stop it if this script is killed.
+scripts/api_test_cases.sh "$BASE_URL" "$TTL" &
+API_PID=$!
+wait "$API_PID" && api_status=0 || api_status=$?
+API_PID=""
 
 kill -TERM "$SERVER_PID"
 deadline=$((SECONDS + SHUTDOWN_SECONDS))
