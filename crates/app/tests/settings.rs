@@ -1,0 +1,167 @@
+//! Configuration layering and validation, with the shipped `config/` directory.
+
+// Tests panic on purpose when something is wrong.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use ticketing_app::settings::{LogFormat, Settings, SettingsError, SettingsSource};
+
+fn shipped_config_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config")
+}
+
+fn load(env: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+    Settings::load(&SettingsSource {
+        config_dir: shipped_config_dir(),
+        env: env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<HashMap<_, _>>(),
+    })
+}
+
+fn error_text(env: &[(&str, &str)]) -> String {
+    load(env)
+        .expect_err("settings should be refused")
+        .to_string()
+}
+
+#[test]
+fn defaults_come_from_default_toml_and_the_local_overlay() {
+    let settings = load(&[]).unwrap();
+    assert_eq!(settings.environment, "local");
+    assert_eq!(settings.reservation.ttl().num_seconds(), 60);
+    assert_eq!(settings.server.port, 8080);
+    assert_eq!(settings.server.host, "127.0.0.1");
+    assert_eq!(
+        settings.database.url,
+        "postgres://postgres@127.0.0.1:5432/ticketing"
+    );
+    assert_eq!(settings.database.checkout_timeout_ms, 2000);
+    // local.toml overrides the level of default.toml.
+    assert_eq!(settings.log.level, "info,ticketing=debug");
+}
+
+#[test]
+fn the_production_overlay_applies_when_app_env_says_so() {
+    let settings = load(&[("APP_ENV", "production")]).unwrap();
+    assert_eq!(settings.server.host, "0.0.0.0");
+    assert_eq!(settings.log.format, LogFormat::Json);
+    assert_eq!(settings.database.pool_min_idle, 4);
+}
+
+#[test]
+fn an_app_env_without_its_file_is_refused() {
+    let text = error_text(&[("APP_ENV", "prodution")]);
+    assert!(text.contains("prodution.toml"), "{text}");
+}
+
+#[test]
+fn short_environment_variables_win() {
+    let settings = load(&[
+        ("RESERVATION_TTL_SECONDS", "2"),
+        ("APP__RESERVATION__TTL_SECONDS", "30"),
+        ("PORT", "0"),
+        ("HOST", "0.0.0.0"),
+        ("DATABASE_URL", "postgres://u:p@db:5433/other"),
+        ("RUST_LOG", "warn"),
+    ])
+    .unwrap();
+    assert_eq!(settings.reservation.ttl().num_seconds(), 2);
+    assert_eq!(settings.server.port, 0);
+    assert_eq!(settings.server.host, "0.0.0.0");
+    assert_eq!(settings.database.url, "postgres://u:p@db:5433/other");
+    assert_eq!(settings.log.level, "warn");
+}
+
+#[test]
+fn generic_environment_variables_set_any_key() {
+    let settings = load(&[
+        ("APP__DATABASE__POOL_MAX_SIZE", "32"),
+        ("APP__SERVER__SHUTDOWN_TIMEOUT_SECONDS", "7"),
+        ("APP__LOG__FORMAT", "json"),
+    ])
+    .unwrap();
+    assert_eq!(settings.database.pool_max_size, 32);
+    assert_eq!(settings.server.shutdown_timeout_seconds, 7);
+    assert_eq!(settings.log.format, LogFormat::Json);
+}
+
+#[test]
+fn a_bad_ttl_names_the_key_and_the_variable_it_came_from() {
+    for bad in ["0", "-5", "86401", "abc", "1.5", ""] {
+        let text = error_text(&[("RESERVATION_TTL_SECONDS", bad)]);
+        assert!(text.contains("reservation.ttl_seconds"), "{bad}: {text}");
+        assert!(
+            text.contains("environment variable RESERVATION_TTL_SECONDS"),
+            "{bad}: {text}"
+        );
+    }
+    let text = error_text(&[("APP__RESERVATION__TTL_SECONDS", "0")]);
+    assert!(
+        text.contains("environment variable APP__RESERVATION__TTL_SECONDS"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_bad_port_names_the_key_and_the_variable() {
+    for bad in ["70000", "-1", "http"] {
+        let text = error_text(&[("PORT", bad)]);
+        assert!(text.contains("server.port"), "{bad}: {text}");
+        assert!(text.contains("environment variable PORT"), "{bad}: {text}");
+    }
+}
+
+#[test]
+fn an_unusable_database_url_is_refused_without_echoing_its_password() {
+    for bad in [
+        "not a url",
+        "mysql://root@localhost/ticketing",
+        "postgres://postgres@127.0.0.1:5432",
+    ] {
+        let text = error_text(&[("DATABASE_URL", bad)]);
+        assert!(text.contains("database.url"), "{bad}: {text}");
+        assert!(
+            text.contains("environment variable DATABASE_URL"),
+            "{bad}: {text}"
+        );
+    }
+    let text = error_text(&[("DATABASE_URL", "mysql://user:s3cret@db/x")]);
+    assert!(!text.contains("s3cret"), "{text}");
+}
+
+#[test]
+fn a_bad_value_in_a_file_names_the_file() {
+    let dir = std::env::temp_dir().join(format!("ticketing-settings-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(
+        shipped_config_dir().join("default.toml"),
+        dir.join("default.toml"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("staging.toml"), "[reservation]\nttl_seconds = 0\n").unwrap();
+    let result = Settings::load(&SettingsSource {
+        config_dir: dir.clone(),
+        env: HashMap::from([("APP_ENV".to_owned(), "staging".to_owned())]),
+    });
+    std::fs::remove_dir_all(&dir).unwrap();
+    let text = result.unwrap_err().to_string();
+    assert!(text.contains("reservation.ttl_seconds"), "{text}");
+    assert!(text.contains("staging.toml"), "{text}");
+}
+
+#[test]
+fn inconsistent_pool_sizes_and_log_levels_are_refused() {
+    let text = error_text(&[
+        ("APP__DATABASE__POOL_MAX_SIZE", "4"),
+        ("APP__DATABASE__POOL_MIN_IDLE", "8"),
+    ]);
+    assert!(text.contains("database.pool_min_idle"), "{text}");
+    let text = error_text(&[("APP__LOG__FORMAT", "xml")]);
+    assert!(text.contains("log.format"), "{text}");
+    let text = error_text(&[("RUST_LOG", "info,[[")]);
+    assert!(text.contains("log.level"), "{text}");
+}
