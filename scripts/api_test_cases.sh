@@ -182,6 +182,7 @@ begin() {
     CASE=$1
     REASONS=()
     CHECKS=()
+    : >"$WORK/cur.body" # a FAIL line shows only this case's response
 }
 
 reason() {
@@ -244,7 +245,9 @@ end_case() {
         FAILED=$((FAILED + 1))
         local why
         why=$(printf '%s; ' "${REASONS[@]}")
-        echo "FAIL $CASE: ${why%; } (body: $(head -c 300 "$WORK/cur.body" | tr '\n' ' '))"
+        local body
+        body=$(head -c 300 "$WORK/cur.body" | tr '\n' ' ')
+        echo "FAIL $CASE: ${why%; }${body:+ (body: $body)}"
     fi
 }
 
@@ -459,6 +462,64 @@ end_case
 begin "POST /api/tickets/{id}/confirm of a missing id: 404 TICKET_NOT_FOUND"
 request POST "/api/tickets/$MISSING_ID/confirm"
 expect_error 404 TICKET_NOT_FOUND
+end_case
+
+# --- races --------------------------------------------------------------------------------
+# race NAME COUNT METHOD PATH: COUNT simultaneous requests, responses in $WORK/NAME.N.{body,code}.
+race() {
+    local name=$1 count=$2 method=$3 path=$4 i
+    local pids=()
+    for ((i = 1; i <= count; i++)); do
+        curl -sS -X "$method" --max-time 15 -o "$WORK/$name.$i.body" -w '%{http_code}' \
+            "$BASE_URL$path" >"$WORK/$name.$i.code" 2>/dev/null &
+        pids+=($!)
+    done
+    wait "${pids[@]}" || true
+}
+
+# race_summary NAME: "count status what" per kind of response, what being the error_code or
+# the reservation_status, e.g. "1 201 TENTATIVE,9 409 RESERVATION_ALREADY_ACTIVE".
+race_summary() {
+    python3 - "$WORK" "$1" <<'PY'
+import collections, glob, json, os, sys
+work, name = sys.argv[1], sys.argv[2]
+kinds = collections.Counter()
+for body_path in glob.glob(os.path.join(work, name + ".*.body")):
+    with open(body_path[: -len(".body")] + ".code") as f:
+        code = f.read().strip() or "000"
+    try:
+        with open(body_path) as f:
+            body = json.load(f)
+        what = body.get("error_code") or body.get("reservation_status") or "?"
+    except Exception:
+        what = "not-json"
+    kinds[f"{code} {what}"] += 1
+print(",".join(f"{n} {kind}" for kind, n in sorted(kinds.items())))
+PY
+}
+
+raced=$(new_ticket)
+race reserve_race 10 POST "$(tpath "$raced" /reservation)"
+race confirm_race 10 POST "$(tpath "$raced" /confirm)"
+
+begin "10 simultaneous reservations of one ticket: exactly one 201, nine 409 RESERVATION_ALREADY_ACTIVE"
+summary=$(race_summary reserve_race)
+if [[ $summary != "1 201 TENTATIVE,9 409 RESERVATION_ALREADY_ACTIVE" ]]; then
+    reason "got $summary (count, status, code)"
+fi
+end_case
+
+begin "10 simultaneous confirmations of that hold: all 200 CONFIRMED with one confirmed_at"
+summary=$(race_summary confirm_race)
+if [[ $summary != "10 200 CONFIRMED" ]]; then
+    reason "got $summary (count, status, code)"
+fi
+confirmed_ats=$(python3 -c 'import json, sys
+print(len({json.load(open(p)).get("reservation_confirmed_at") for p in sys.argv[1:]}))' \
+    "$WORK"/confirm_race.*.body 2>/dev/null || echo "?")
+if [[ $confirmed_ats != 1 ]]; then
+    reason "$confirmed_ats different confirmed_at values"
+fi
 end_case
 
 # --- routing ------------------------------------------------------------------------------

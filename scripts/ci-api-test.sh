@@ -96,7 +96,12 @@ API_PID=$!
 wait "$API_PID" && api_status=0 || api_status=$?
 API_PID=""
 
-kill -TERM "$SERVER_PID"
+if ! kill -TERM "$SERVER_PID" 2>/dev/null; then
+    wait "$SERVER_PID" && server_status=0 || server_status=$?
+    SERVER_PID=""
+    log "the server died during the walk (exit status $server_status)"
+    exit 1
+fi
 deadline=$((SECONDS + SHUTDOWN_SECONDS))
 while kill -0 "$SERVER_PID" 2>/dev/null && [[ $SECONDS -lt $deadline ]]; do
     sleep 0.2
