@@ -1,5 +1,7 @@
 //! Logging: a `tracing` subscriber writing pretty or JSON lines to stderr.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 use crate::settings::{LogFormat, LogSettings};
@@ -10,7 +12,9 @@ pub fn init(settings: &LogSettings) {
     let filter = EnvFilter::try_new(&settings.level).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // Colours help a person at a terminal and garble log files and collectors.
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none());
     let _already_installed = match settings.format {
         LogFormat::Json => builder
             .json()
