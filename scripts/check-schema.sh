@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Fails, showing the diff, when crates/postgres/src/schema.rs is not what
+# `diesel print-schema` generates from migrations/ (with diesel.toml's settings).
+# Installs the diesel_cli matching the locked diesel crate into a cache on first use.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+schema=crates/postgres/src/schema.rs
+log() { echo "check-schema: $*" >&2; }
+
+# The CLI of the very diesel version Cargo.lock holds, cached per version.
+version="$(awk '$0 == "name = \"diesel\"" { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)"
+[ -n "$version" ] || { log "no diesel in Cargo.lock"; exit 1; }
+tools="${TICKETING_TOOLS_DIR:-$HOME/.cache/ticketing-tools}/diesel_cli-$version"
+diesel="$tools/bin/diesel"
+if [ ! -x "$diesel" ]; then
+    log "installing diesel_cli $version into $tools (once)"
+    cargo install diesel_cli --version "=$version" --no-default-features --features postgres \
+        --locked --root "$tools" >&2
+fi
+
+server="$(scripts/ensure-postgres.sh)"
+database="ticketing_schema_check_$$"
+# The server URL may carry a query (?sslmode=...): the database goes before it.
+case "$server" in
+    *\?*) url="${server%%\?*}/$database?${server#*\?}" ;;
+    *) url="$server/$database" ;;
+esac
+
+psql="$(command -v psql || ls /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -V | tail -n 1)"
+scratch="$(mktemp -d)"
+cleanup() {
+    "$psql" -q -d "$server" -c "DROP DATABASE IF EXISTS $database WITH (FORCE)" >&2 || true
+    rm -rf "$scratch"
+}
+trap cleanup EXIT
+
+"$psql" -q -d "$server" -c "CREATE DATABASE $database" >&2
+# Migrate with a configuration that has no print_schema section: `migration run` would
+# otherwise rewrite schema.rs itself and hide the difference.
+printf '[migrations_directory]\ndir = "%s/migrations"\n' "$PWD" >"$scratch/migrate.toml"
+"$diesel" migration run --database-url "$url" --config-file "$scratch/migrate.toml" >&2
+"$diesel" print-schema --database-url "$url" --config-file diesel.toml >"$scratch/schema.rs"
+
+if ! diff -u "$schema" "$scratch/schema.rs"; then
+    log "$schema differs from what the migrations generate (above: - committed, + generated)."
+    log "Regenerate it with: diesel print-schema --database-url <url of a migrated database> > $schema"
+    exit 1
+fi
+log "$schema matches the migrations"

@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Makes sure a PostgreSQL server is running and prints its URL (and nothing else) on
+# stdout; everything else goes to stderr.
+#
+# Usage: scripts/ensure-postgres.sh [--data-dir DIR]      (DIR defaults to target/postgres)
+#
+# In this order, it uses:
+#   1. a server already answering on $DATABASE_URL, $TEST_DATABASE_URL or 127.0.0.1:5432;
+#   2. the machine's own cluster, started with pg_ctlcluster (Debian/Ubuntu packages);
+#   3. a throwaway cluster in DIR (initdb + pg_ctl, trust auth, 127.0.0.1 only, on a free
+#      port remembered in DIR/port), reused by later calls;
+#   4. otherwise it says how to install PostgreSQL and exits 1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+data_dir=target/postgres
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --data-dir) data_dir="${2:?--data-dir needs a directory}"; shift 2 ;;
+        --data-dir=*) data_dir="${1#--data-dir=}"; shift ;;
+        -h | --help) sed -n '2,13p' "$0" >&2; exit 0 ;;
+        *) echo "ensure-postgres: unknown argument $1" >&2; exit 2 ;;
+    esac
+done
+
+log() { echo "ensure-postgres: $*" >&2; }
+
+# The newest installed server binaries (Debian keeps them off PATH).
+pg_bin=""
+for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V); do
+    [ -x "$dir/initdb" ] && [ -x "$dir/pg_ctl" ] && pg_bin="$dir"
+done
+pg_isready_cmd="$(command -v pg_isready || true)"
+[ -z "$pg_isready_cmd" ] && [ -n "$pg_bin" ] && pg_isready_cmd="$pg_bin/pg_isready"
+
+# A URL without its database: the server the tests and the service create theirs on.
+server_url() {
+    sed -E 's#^(postgres(ql)?://[^/?]*)(/[^?]*)?(\?.*)?$#\1\4#' <<<"$1"
+}
+
+answers() {
+    [ -n "$pg_isready_cmd" ] && "$pg_isready_cmd" -q -t 3 -d "$1" >/dev/null 2>&1
+}
+
+# 1. A server that already answers.
+for url in "${DATABASE_URL:-}" "${TEST_DATABASE_URL:-}" "postgres://postgres@127.0.0.1:5432"; do
+    [ -n "$url" ] || continue
+    if answers "$url"; then
+        server_url "$url"
+        exit 0
+    fi
+    log "nothing answers on $(server_url "$url" | sed -E 's#://[^@/]*@#://***@#')"
+done
+
+# 2. The machine's cluster (pg_ctlcluster switches to the cluster's owner itself).
+if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
+    for version in $(ls /etc/postgresql | sort -rV); do
+        [ -d "/etc/postgresql/$version/main" ] || continue
+        log "starting the machine's cluster $version/main"
+        if pg_ctlcluster --skip-systemctl-redirect "$version" main start >&2 2>&1 \
+            || pg_ctlcluster "$version" main start >&2 2>&1; then
+            port="$(pg_conftool -s "$version" main show port 2>/dev/null || echo 5432)"
+            url="postgres://postgres@127.0.0.1:$port"
+            for _ in $(seq 1 30); do
+                if answers "$url"; then
+                    echo "$url"
+                    exit 0
+                fi
+                sleep 0.5
+            done
+        fi
+        log "the machine's cluster $version/main did not start"
+    done
+fi
+
+# 3. A throwaway cluster of our own.
+if [ -z "$pg_bin" ]; then
+    cat >&2 <<'EOF'
+ensure-postgres: no PostgreSQL server answers and none is installed.
+Install one, for example:
+    sudo apt-get install postgresql        # Debian, Ubuntu
+    brew install postgresql@15             # macOS
+or point DATABASE_URL / TEST_DATABASE_URL at a running server.
+EOF
+    exit 1
+fi
+
+mkdir -p "$data_dir"
+data_dir="$(cd "$data_dir" && pwd)"
+pgdata="$data_dir/data"
+port_file="$data_dir/port"
+
+# initdb and postgres refuse to run as root: run them as the `postgres` user then.
+as_owner=()
+if [ "$(id -u)" -eq 0 ]; then
+    if ! id postgres >/dev/null 2>&1; then
+        log "running as root and there is no postgres user to run the server as"
+        exit 1
+    fi
+    as_owner=(runuser -u postgres --)
+    chown postgres: "$data_dir"
+    if ! runuser -u postgres -- test -w "$data_dir"; then
+        log "the postgres user cannot reach $data_dir (check the parent directories' permissions)"
+        exit 1
+    fi
+fi
+
+# One caller at a time sets the cluster up (the test script and run.sh may race).
+if command -v flock >/dev/null; then
+    exec 9>"$data_dir/.lock"
+    flock 9
+fi
+
+url_for() { echo "postgres://postgres@127.0.0.1:$1"; }
+
+# Ours is running if its socket is in DIR and it answers on the remembered port.
+if [ -f "$port_file" ] && [ -S "$data_dir/.s.PGSQL.$(cat "$port_file")" ] \
+    && answers "$(url_for "$(cat "$port_file")")"; then
+    log "reusing the cluster in $data_dir"
+    url_for "$(cat "$port_file")"
+    exit 0
+fi
+
+# Running but not answering yet (starting up, or started by a caller that was killed).
+if [ -f "$port_file" ] && [ -f "$pgdata/postmaster.pid" ] \
+    && "${as_owner[@]}" "$pg_bin/pg_ctl" -D "$pgdata" status >/dev/null 2>&1 9>&-; then
+    for _ in $(seq 1 60); do
+        if answers "$(url_for "$(cat "$port_file")")"; then
+            url_for "$(cat "$port_file")"
+            exit 0
+        fi
+        sleep 0.5
+    done
+    log "the cluster in $pgdata runs but does not answer on port $(cat "$port_file")"
+    exit 1
+fi
+
+if [ ! -f "$pgdata/PG_VERSION" ]; then
+    log "creating a throwaway cluster in $pgdata with $pg_bin/initdb"
+    rm -rf "$pgdata"
+    "${as_owner[@]}" "$pg_bin/initdb" -D "$pgdata" -U postgres --auth=trust \
+        --encoding=UTF8 --no-locale >"$data_dir/initdb.log" 2>&1 9>&- || {
+        cat "$data_dir/initdb.log" >&2
+        exit 1
+    }
+fi
+
+port_free() {
+    ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && [ ! -e "$data_dir/.s.PGSQL.$1" ]
+}
+port=""
+for candidate in $(cat "$port_file" 2>/dev/null) $(seq 54329 54429); do
+    if port_free "$candidate"; then
+        port="$candidate"
+        break
+    fi
+done
+[ -n "$port" ] || { log "no free port in 54329-54429"; exit 1; }
+
+log "starting it on 127.0.0.1:$port (log: $data_dir/postgres.log)"
+# `9>&-`: the server must not inherit the lock, or it would hold it for its lifetime.
+if ! "${as_owner[@]}" "$pg_bin/pg_ctl" -D "$pgdata" -l "$data_dir/postgres.log" -w -t 60 \
+    -o "-p $port -k $data_dir -c listen_addresses=127.0.0.1" start >&2 9>&-; then
+    tail -n 20 "$data_dir/postgres.log" >&2 || true
+    exit 1
+fi
+echo "$port" >"$port_file"
+url_for "$port"
