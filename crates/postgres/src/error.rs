@@ -21,24 +21,23 @@ pub enum SetupError {
     Unexpected(#[source] BoxError),
 }
 
-impl From<diesel::ConnectionError> for SetupError {
-    fn from(error: diesel::ConnectionError) -> Self {
-        match error {
-            diesel::ConnectionError::InvalidConnectionUrl(reason) => {
-                Self::InvalidSettings(format!("invalid database URL: {reason}"))
-            }
-            other => Self::Unavailable(other.into()),
+/// Maps a failed connection attempt (kept out of `From` so no Diesel type appears in the
+/// public API, not even in a trait impl).
+pub(crate) fn connection_setup_error(error: diesel::ConnectionError) -> SetupError {
+    match error {
+        diesel::ConnectionError::InvalidConnectionUrl(reason) => {
+            SetupError::InvalidSettings(format!("invalid database URL: {reason}"))
         }
+        other => SetupError::Unavailable(other.into()),
     }
 }
 
-impl From<DieselError> for SetupError {
-    fn from(error: DieselError) -> Self {
-        if is_connection_lost(&error) {
-            Self::Unavailable(error.into())
-        } else {
-            Self::Unexpected(error.into())
-        }
+/// Maps a failed setup statement: a lost connection is `Unavailable`.
+pub(crate) fn setup_error(error: DieselError) -> SetupError {
+    if is_connection_lost(&error) {
+        SetupError::Unavailable(error.into())
+    } else {
+        SetupError::Unexpected(error.into())
     }
 }
 
@@ -95,7 +94,7 @@ mod tests {
             assert!(matches!(storage_error(error), TicketError::Unexpected(_)));
         }
         assert!(matches!(
-            SetupError::from(database_error(DatabaseErrorKind::ClosedConnection)),
+            setup_error(database_error(DatabaseErrorKind::ClosedConnection)),
             SetupError::Unavailable(_)
         ));
     }

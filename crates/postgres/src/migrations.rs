@@ -7,6 +7,7 @@ use diesel::sql_types::Text;
 use diesel::{Connection, QueryableByName, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
+use crate::error::{connection_setup_error, setup_error};
 use crate::pool::{parse_url, with_connect_timeout, PgPool};
 use crate::{PoolSettings, SetupError};
 
@@ -48,11 +49,15 @@ fn with_migration_lock<T>(
     connection: &mut PgConnection,
     migrate: impl FnOnce(&mut PgConnection) -> Result<T, SetupError>,
 ) -> Result<T, SetupError> {
-    connection.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
+    connection
+        .batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+        .map_err(setup_error)?;
     let result = migrate(connection);
     // Closing the connection would release the lock too; unlock anyway so a caller's
     // connection is left as it was found.
-    connection.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))?;
+    connection
+        .batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
+        .map_err(setup_error)?;
     result
 }
 
@@ -72,7 +77,7 @@ pub fn create_database_if_missing(url: &str) -> Result<bool, SetupError> {
         Ok(()) => Ok(true),
         // Another process created it in between: that is what we wanted.
         Err(_) if database_exists(&mut server, &name)? => Ok(false),
-        Err(error) => Err(error.into()),
+        Err(error) => Err(setup_error(error)),
     }
 }
 
@@ -114,7 +119,7 @@ pub(crate) fn connect_to_database(url: &str, database: &str) -> Result<PgConnect
     let mut parsed = parse_url(url)?;
     parsed.set_path(database);
     let url = with_connect_timeout(parsed.as_str(), PoolSettings::default().connect_timeout)?;
-    Ok(PgConnection::establish(&url)?)
+    PgConnection::establish(&url).map_err(connection_setup_error)
 }
 
 pub(crate) fn database_exists(server: &mut PgConnection, name: &str) -> Result<bool, SetupError> {
@@ -126,7 +131,8 @@ pub(crate) fn database_exists(server: &mut PgConnection, name: &str) -> Result<b
     }
     let found: Vec<Found> = diesel::sql_query("SELECT datname FROM pg_database WHERE datname = $1")
         .bind::<Text, _>(name)
-        .load(server)?;
+        .load(server)
+        .map_err(setup_error)?;
     Ok(!found.is_empty())
 }
 

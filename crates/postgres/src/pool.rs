@@ -11,7 +11,7 @@ use diesel::Connection;
 use ticketing_ports::TicketError;
 use url::Url;
 
-use crate::error::checkout_error;
+use crate::error::{checkout_error, connection_setup_error};
 use crate::SetupError;
 
 /// How to reach PostgreSQL and how many connections to keep.
@@ -144,7 +144,7 @@ impl PgPool {
 
     /// A connection of its own, outside the pool and without its session settings.
     pub(crate) fn dedicated_connection(&self) -> Result<PgConnection, SetupError> {
-        Ok(PgConnection::establish(&self.url)?)
+        PgConnection::establish(&self.url).map_err(connection_setup_error)
     }
 }
 

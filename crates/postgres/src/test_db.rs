@@ -21,6 +21,7 @@ use diesel::pg::PgConnection;
 use diesel::sql_types::Text;
 use diesel::{QueryableByName, RunQueryDsl};
 
+use crate::error::setup_error;
 use crate::migrations::{
     connect_to_database, database_exists, quote_identifier, revert_all_migrations as revert_all,
 };
@@ -134,7 +135,7 @@ impl Drop for TestDatabase {
                     "DROP DATABASE IF EXISTS {} WITH (FORCE)",
                     quote_identifier(&self.name)
                 ))
-                .map_err(SetupError::from)
+                .map_err(setup_error)
         });
         if let Err(error) = dropped {
             // A failing drop must not turn into a panic while a test is already unwinding;
@@ -204,7 +205,9 @@ fn template() -> &'static str {
 }
 
 fn build_template(server: &mut PgConnection, name: &str) -> Result<(), SetupError> {
-    server.batch_execute(&format!("SELECT pg_advisory_lock({TEMPLATE_LOCK})"))?;
+    server
+        .batch_execute(&format!("SELECT pg_advisory_lock({TEMPLATE_LOCK})"))
+        .map_err(setup_error)?;
     let built = (|| {
         if database_exists(server, name)? {
             return Ok(());
@@ -215,8 +218,12 @@ fn build_template(server: &mut PgConnection, name: &str) -> Result<(), SetupErro
         // Two statements, not one batch: a batch runs as one transaction, which DROP
         // DATABASE and CREATE DATABASE refuse.
         let quoted = quote_identifier(&building);
-        server.batch_execute(&format!("DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))?;
-        server.batch_execute(&format!("CREATE DATABASE {quoted} TEMPLATE template0"))?;
+        server
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
+            .map_err(setup_error)?;
+        server
+            .batch_execute(&format!("CREATE DATABASE {quoted} TEMPLATE template0"))
+            .map_err(setup_error)?;
         let pool = connect(&PoolSettings {
             url: database_url(&building),
             max_size: 1,
@@ -225,14 +232,18 @@ fn build_template(server: &mut PgConnection, name: &str) -> Result<(), SetupErro
         })?;
         run_migrations(&pool)?;
         drop(pool);
-        server.batch_execute(&format!(
-            "ALTER DATABASE {} RENAME TO {}",
-            quote_identifier(&building),
-            quote_identifier(name)
-        ))?;
+        server
+            .batch_execute(&format!(
+                "ALTER DATABASE {} RENAME TO {}",
+                quote_identifier(&building),
+                quote_identifier(name)
+            ))
+            .map_err(setup_error)?;
         Ok(())
     })();
-    server.batch_execute(&format!("SELECT pg_advisory_unlock({TEMPLATE_LOCK})"))?;
+    server
+        .batch_execute(&format!("SELECT pg_advisory_unlock({TEMPLATE_LOCK})"))
+        .map_err(setup_error)?;
     built
 }
 
