@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace against a PostgreSQL server that
-# scripts/ensure-postgres.sh finds or starts. Usage: ./scripts/test.sh [extra cargo test args]
+# scripts/ensure-postgres.sh finds or starts, then the HTTP contract walk against the real
+# binary. Usage: ./scripts/test.sh [extra cargo test args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,3 +10,9 @@ export TEST_DATABASE_URL
 echo "test.sh: PostgreSQL for the tests at $TEST_DATABASE_URL" >&2
 
 cargo test --workspace --all-targets --locked "$@"
+
+# The real binary on a fresh database with a 2 s TTL, walked through the whole HTTP
+# contract; skipped when arguments narrow the run to some tests.
+if [[ $# -eq 0 ]]; then
+    scripts/ci-api-test.sh
+fi
