@@ -16,6 +16,7 @@ use ticketing_postgres::test_db::TestDatabase;
 struct TestApp {
     address: String,
     client: awc::Client,
+    server: actix_web::dev::ServerHandle,
     _database: TestDatabase,
 }
 
@@ -41,15 +42,23 @@ async fn spawn_app(database: TestDatabase, ttl_seconds: u32) -> TestApp {
         .await
         .unwrap();
     let address = format!("http://127.0.0.1:{}", application.port());
+    let server = application.handle();
     actix_web::rt::spawn(application.run_until_stopped());
     TestApp {
         address,
         client: awc::Client::default(),
+        server,
         _database: database,
     }
 }
 
 impl TestApp {
+    /// Stops the server and closes its connections. A server left running when the test
+    /// process exits races libpq's (OpenSSL's) exit-time cleanup and can crash it.
+    async fn stop(self) {
+        self.server.stop(true).await;
+    }
+
     async fn post(&self, path: &str, body: Option<Value>) -> (u16, Value) {
         let request = self.client.post(format!("{}{path}", self.address));
         let mut response = match body {
@@ -120,6 +129,7 @@ async fn a_ticket_is_created_held_and_sold_over_http() {
     let (status, stored) = app.get(&format!("/api/tickets/{id}")).await;
     assert_eq!(status, 200);
     assert_eq!(stored, sold);
+    app.stop().await;
 }
 
 #[actix_web::test]
@@ -150,6 +160,7 @@ async fn a_lapsed_hold_is_refused_at_confirm_and_can_be_held_again() {
         (status, held["reservation_status"].as_str()),
         (201, Some("TENTATIVE"))
     );
+    app.stop().await;
 }
 
 #[actix_web::test]
@@ -166,4 +177,5 @@ async fn start_up_migrates_an_empty_database() {
         ticketing_postgres::run_migrations(&pool).unwrap(),
         Vec::<String>::new()
     );
+    app.stop().await;
 }
