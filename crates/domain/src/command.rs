@@ -58,12 +58,16 @@ pub enum Write {
     Clear,
 }
 
+/// The phases a ticket can be reserved from: never reserved, a lapsed hold, an expired one.
+/// Also what a listing means by "available" ([`crate::StatusFilter::Available`]).
+pub(crate) const RESERVABLE: &[Phase] = &[Phase::Unreserved, Phase::Lapsed, Phase::Expired];
+
 impl Command {
     /// The write this command makes at `now`, and the phases it may make it from.
     pub fn write(&self, now: Timestamp) -> GuardedWrite {
         match self {
             Self::Reserve(policy) => GuardedWrite {
-                from: &[Phase::Unreserved, Phase::Lapsed, Phase::Expired],
+                from: RESERVABLE,
                 write: Write::StartHold(Hold::starting(now, policy)),
             },
             Self::Confirm => GuardedWrite {

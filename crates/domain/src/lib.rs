@@ -7,12 +7,14 @@
 
 mod clock;
 mod command;
+mod listing;
 mod policy;
 mod reservation;
 mod ticket;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use command::{Command, Decision, GuardedWrite, Write};
+pub use listing::{StatusFilter, UnknownStatusFilter};
 pub use policy::{InvalidTtl, ReservationPolicy};
 pub use reservation::{
     Hold, InvalidReservation, Phase, Reservation, ReservationError, ReservationStatus,
