@@ -7,7 +7,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use ticketing_domain::{Command, Decision, NewTicket, Reservation, Ticket, TicketId, Timestamp};
 
-use crate::{Applied, TicketError, TicketRepository};
+use crate::{Applied, TicketError, TicketPage, TicketQuery, TicketRepository};
 
 /// A failure the in-memory repository can be told to answer every call with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,5 +130,54 @@ impl TicketRepository for InMemoryTicketRepository {
 
     fn check_health(&self) -> Result<(), TicketError> {
         self.healthy().map(drop)
+    }
+
+    fn list(&self, query: &TicketQuery, now: Timestamp) -> Result<TicketPage, TicketError> {
+        let state = self.healthy()?;
+        let after = query.after.map_or(0, TicketId::get);
+        let matching = state
+            .tickets
+            .values()
+            .filter(|ticket| ticket.id.get() > after)
+            .filter(|ticket| {
+                query.status.is_none_or(|status| {
+                    status.phases().contains(&ticket.reservation.phase_at(now))
+                })
+            })
+            .filter(|ticket| {
+                query
+                    .event_name
+                    .as_ref()
+                    .is_none_or(|name| name == &ticket.event_name)
+            })
+            .take(query.limit.get() as usize + 1)
+            .cloned()
+            .collect();
+        Ok(TicketPage::from_one_more(matching, query.limit))
+    }
+
+    fn expire_lapsed(&self, now: Timestamp, limit: u32) -> Result<u32, TicketError> {
+        let mut state = self.healthy()?;
+        // Earliest expiry first, as the real sweeper picks them.
+        let mut lapsed: Vec<(Option<Timestamp>, TicketId, Reservation)> = state
+            .tickets
+            .values()
+            .filter_map(
+                |ticket| match Command::Expire.decide(&ticket.reservation, now) {
+                    Decision::Write(next) => {
+                        Some((ticket.reservation.expires_at(), ticket.id, next))
+                    }
+                    _ => None,
+                },
+            )
+            .collect();
+        lapsed.sort_unstable_by_key(|(expires_at, id, _)| (*expires_at, *id));
+        lapsed.truncate(limit as usize);
+        for (_, id, next) in &lapsed {
+            if let Some(ticket) = state.tickets.get_mut(id) {
+                ticket.reservation = *next;
+            }
+        }
+        u32::try_from(lapsed.len()).map_err(TicketError::unexpected)
     }
 }

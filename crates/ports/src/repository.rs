@@ -2,7 +2,7 @@
 
 use ticketing_domain::{Command, NewTicket, Ticket, TicketId, Timestamp};
 
-use crate::TicketError;
+use crate::{TicketError, TicketPage, TicketQuery};
 
 /// A ticket after a command, and whether the command wrote anything (a repeated confirm
 /// does not).
@@ -64,6 +64,27 @@ pub trait TicketRepository: Send + Sync {
     ///
     /// Errors: `Unavailable` when storage does not answer in time; `Unexpected`.
     fn check_health(&self) -> Result<(), TicketError>;
+
+    /// The page of tickets `query` asks for, with statuses as seen at `now`: up to
+    /// `query.limit` tickets with an id above `query.after`, in ascending id order, each
+    /// in one of the phases of `query.status` ([`StatusFilter::phases`]) at `now`. The
+    /// page says whether more tickets match beyond it.
+    ///
+    /// Errors: `Unavailable`; `Unexpected`.
+    ///
+    /// [`StatusFilter::phases`]: ticketing_domain::StatusFilter::phases
+    fn list(&self, query: &TicketQuery, now: Timestamp) -> Result<TicketPage, TicketError>;
+
+    /// The expiry sweeper's batch: records [`Command::Expire`] at `now` on at most `limit`
+    /// tentative holds that have lapsed at `now` (earliest expiry first) and answers how
+    /// many it wrote. Atomic per ticket like [`apply`](Self::apply): a hold still active
+    /// at `now`, or confirmed meanwhile, is never written. Concurrent calls (several
+    /// service instances) do not wait for one another's tickets but skip them, and each
+    /// lapsed hold is counted by exactly one call; an answer below `limit` means no other
+    /// lapsed hold was free to take.
+    ///
+    /// Errors: `Unavailable`; `Unexpected`.
+    fn expire_lapsed(&self, now: Timestamp, limit: u32) -> Result<u32, TicketError>;
 }
 
 impl<R: TicketRepository + ?Sized> TicketRepository for std::sync::Arc<R> {
@@ -86,5 +107,13 @@ impl<R: TicketRepository + ?Sized> TicketRepository for std::sync::Arc<R> {
 
     fn check_health(&self) -> Result<(), TicketError> {
         (**self).check_health()
+    }
+
+    fn list(&self, query: &TicketQuery, now: Timestamp) -> Result<TicketPage, TicketError> {
+        (**self).list(query, now)
+    }
+
+    fn expire_lapsed(&self, now: Timestamp, limit: u32) -> Result<u32, TicketError> {
+        (**self).expire_lapsed(now, limit)
     }
 }

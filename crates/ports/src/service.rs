@@ -4,7 +4,7 @@ use ticketing_domain::{
     Clock, Command, NewTicket, ReservationPolicy, ReservationStatus, Ticket, TicketId, Timestamp,
 };
 
-use crate::{TicketError, TicketRepository};
+use crate::{TicketError, TicketQuery, TicketRepository};
 
 /// A ticket as seen at one instant, so that it is rendered with the same `now` that
 /// decided the command (a lapsed hold reads EXPIRED).
@@ -12,12 +12,23 @@ use crate::{TicketError, TicketRepository};
 pub struct TicketView {
     pub ticket: Ticket,
     pub seen_at: Timestamp,
+    /// Whether the use case changed the stored ticket: false for a lookup and for an
+    /// idempotent repeat (confirming a sold ticket), so callers can count real changes.
+    pub written: bool,
 }
 
 impl TicketView {
     pub fn status(&self) -> Option<ReservationStatus> {
         self.ticket.reservation.status_at(self.seen_at)
     }
+}
+
+/// A page of a listing, each ticket seen at the instant the listing read the clock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketPageView {
+    pub tickets: Vec<TicketView>,
+    /// The id to list after for the next page; `None` on the last page.
+    pub next_after: Option<TicketId>,
 }
 
 /// The ticketing use cases over any repository and clock. Each call reads the clock
@@ -49,13 +60,21 @@ impl<R: TicketRepository, C: Clock> TicketService<R, C> {
     pub fn create_ticket(&self, ticket: &NewTicket) -> Result<TicketView, TicketError> {
         let seen_at = self.clock.now();
         let ticket = self.repository.create(ticket)?;
-        Ok(TicketView { ticket, seen_at })
+        Ok(TicketView {
+            ticket,
+            seen_at,
+            written: true,
+        })
     }
 
     pub fn ticket(&self, id: TicketId) -> Result<TicketView, TicketError> {
         let seen_at = self.clock.now();
         let ticket = self.repository.find(id)?;
-        Ok(TicketView { ticket, seen_at })
+        Ok(TicketView {
+            ticket,
+            seen_at,
+            written: false,
+        })
     }
 
     /// Places a tentative hold lasting the policy's TTL.
@@ -73,12 +92,38 @@ impl<R: TicketRepository, C: Clock> TicketService<R, C> {
         self.run(id, Command::Release)
     }
 
+    /// A page of tickets, with statuses as seen now.
+    pub fn list_tickets(&self, query: &TicketQuery) -> Result<TicketPageView, TicketError> {
+        let seen_at = self.clock.now();
+        let page = self.repository.list(query, seen_at)?;
+        Ok(TicketPageView {
+            tickets: page
+                .tickets
+                .into_iter()
+                .map(|ticket| TicketView {
+                    ticket,
+                    seen_at,
+                    written: false,
+                })
+                .collect(),
+            next_after: page.next_after,
+        })
+    }
+
+    /// The sweeper's use case: writes EXPIRED onto at most `batch_size` holds that have
+    /// lapsed by now; answers how many.
+    pub fn expire_lapsed_holds(&self, batch_size: u32) -> Result<u32, TicketError> {
+        let now = self.clock.now();
+        self.repository.expire_lapsed(now, batch_size)
+    }
+
     fn run(&self, id: TicketId, command: Command) -> Result<TicketView, TicketError> {
         let seen_at = self.clock.now();
         let applied = self.repository.apply(id, command, seen_at)?;
         Ok(TicketView {
             ticket: applied.ticket,
             seen_at,
+            written: applied.written,
         })
     }
 }

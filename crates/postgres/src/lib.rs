@@ -26,6 +26,7 @@
 //! [`TicketError`]: ticketing_ports::TicketError
 
 mod error;
+mod listing;
 mod migrations;
 mod pool;
 mod repository;

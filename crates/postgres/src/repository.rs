@@ -10,13 +10,14 @@ use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::dsl::{self, AsExprOf};
+use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Nullable, Timestamptz};
+use diesel::sql_types::{Bool, Nullable, Text, Timestamptz};
 use ticketing_domain::{
     Command, Decision, GuardedWrite, NewTicket, Phase, ReservationStatus, Ticket, TicketId,
     Timestamp, Write,
 };
-use ticketing_ports::{Applied, TicketError, TicketRepository};
+use ticketing_ports::{Applied, TicketError, TicketPage, TicketQuery, TicketRepository};
 
 use crate::error::storage_error;
 use crate::pool::{PgPool, PooledPg};
@@ -119,6 +120,64 @@ impl TicketRepository for PgTicketRepository {
         let mut connection = self.pool.checkout_within(timeout)?;
         connection.batch_execute("SELECT 1").map_err(storage_error)
     }
+
+    fn list(&self, query: &TicketQuery, now: Timestamp) -> Result<TicketPage, TicketError> {
+        let mut connection = self.pool.checkout()?;
+        crate::listing::list(&mut connection, query, now)
+    }
+
+    fn expire_lapsed(&self, now: Timestamp, limit: u32) -> Result<u32, TicketError> {
+        let mut connection = self.pool.checkout()?;
+        expire_lapsed(&mut connection, now, limit)
+    }
+}
+
+/// One statement: lock up to `limit` lapsed holds through the partial index on
+/// `reservation_expires_at` (`FOR UPDATE SKIP LOCKED`: rows another sweeper or a command
+/// is writing are left to it, so sweepers never queue behind each other), and write
+/// EXPIRED on them under `Command::Expire`'s own guard, re-checked on the locked rows.
+fn expire_lapsed(
+    connection: &mut PooledPg,
+    now: Timestamp,
+    limit: u32,
+) -> Result<u32, TicketError> {
+    use tickets::dsl as t;
+
+    let expire = Command::Expire.write(now);
+    if limit == 0 {
+        return Ok(0);
+    }
+    // The literal (not a bound parameter) lets the planner match the partial index's
+    // `WHERE reservation_status = 'TENTATIVE'` in every plan, generic ones included.
+    let tentative = dsl::sql::<Nullable<Text>>(&format!("'{}'", ReservationStatus::Tentative));
+    // An alias: Diesel refuses a subquery over the table the statement updates.
+    let lapsed = diesel::alias!(tickets as lapsed);
+    let picked = lapsed
+        .select(lapsed.field(t::id))
+        .filter(lapsed.field(t::reservation_status).eq(tentative))
+        .filter(lapsed.field(t::reservation_expires_at).le(now))
+        .order(lapsed.field(t::reservation_expires_at))
+        .limit(i64::from(limit))
+        .for_update()
+        .skip_locked();
+    // `= ANY(ARRAY(subquery))`, not `IN (subquery)`: the array is an init plan run once,
+    // whereas a semi-join may rescan a `LIMIT ... SKIP LOCKED` subquery per row and pick
+    // new rows each time (rows this statement already wrote are skipped on a rescan).
+    let target = t::tickets
+        .filter(t::id.eq_any(dsl::array(picked)))
+        .filter(guard(expire.from, now));
+    let expired = match expire.write {
+        Write::ExpireHold => diesel::update(target)
+            .set(expire_hold())
+            .execute(connection)
+            .map_err(storage_error)?,
+        other => {
+            return Err(TicketError::unexpected(format!(
+                "the sweeper cannot write {other:?}"
+            )))
+        }
+    };
+    u32::try_from(expired).map_err(TicketError::unexpected)
 }
 
 fn load(connection: &mut PooledPg, id: TicketId) -> Result<Option<TicketRow>, TicketError> {
@@ -174,10 +233,7 @@ fn guarded_write(
             .returning(TicketRow::as_returning())
             .get_result(connection),
         Write::ExpireHold => statement
-            .set((
-                t::reservation_status.eq(status(ReservationStatus::Expired)),
-                t::updated_at.eq(dsl::now),
-            ))
+            .set(expire_hold())
             .returning(TicketRow::as_returning())
             .get_result(connection),
         Write::Clear => statement
@@ -192,6 +248,16 @@ fn guarded_write(
             .get_result(connection),
     };
     written.optional().map_err(storage_error)
+}
+
+/// The changes of [`Write::ExpireHold`], shared by a command's write and the sweeper's.
+#[dsl::auto_type]
+fn expire_hold() -> _ {
+    let expired: Option<&'static str> = status(ReservationStatus::Expired);
+    (
+        tickets::reservation_status.eq(expired),
+        tickets::updated_at.eq(dsl::now),
+    )
 }
 
 fn status(status: ReservationStatus) -> Option<&'static str> {
@@ -225,25 +291,79 @@ fn phases(
     confirmed: Flag,
     now: Timestamp,
 ) -> _ {
-    let tentative: Option<&'static str> = status(ReservationStatus::Tentative);
-    let expired_status: Option<&'static str> = status(ReservationStatus::Expired);
-    let confirmed_status: Option<&'static str> = status(ReservationStatus::Confirmed);
+    // Typed by hand: `auto_type` would read `is_held(now)` as `is_held<Timestamp>`.
+    let is_held_now: is_held = is_held(now);
+    let is_lapsed_now: is_lapsed = is_lapsed(now);
     unreserved
-        .and(tickets::reservation_status.is_null())
-        .or(held
-            .and(tickets::reservation_status.eq(tentative))
-            .and(tickets::reservation_expires_at.gt(now)))
-        .or(lapsed
-            .and(tickets::reservation_status.eq(tentative))
-            .and(tickets::reservation_expires_at.le(now)))
-        .or(expired.and(tickets::reservation_status.eq(expired_status)))
-        .or(confirmed.and(tickets::reservation_status.eq(confirmed_status)))
+        .and(is_unreserved())
+        .or(held.and(is_held_now))
+        .or(lapsed.and(is_lapsed_now))
+        .or(expired.and(is_expired()))
+        .or(confirmed.and(is_confirmed()))
+}
+
+/// "The stored reservation is, at `now`, in one of the phases `from`", with only those
+/// phases in the SQL: for listings, whose filters the planner must see to pick an index
+/// (a bound flag would hide them). `from` empty selects nothing.
+pub(crate) fn in_phases(from: &[Phase], now: Timestamp) -> Predicate {
+    from.iter()
+        .map(|phase| phase_predicate(*phase, now))
+        .reduce(|left, right| Box::new(left.or(right)))
+        .unwrap_or_else(|| Box::new(false.into_sql::<Bool>().nullable()))
+}
+
+pub(crate) type Predicate =
+    Box<dyn BoxableExpression<tickets::table, Pg, SqlType = Nullable<Bool>>>;
+
+fn phase_predicate(phase: Phase, now: Timestamp) -> Predicate {
+    match phase {
+        Phase::Unreserved => Box::new(is_unreserved().nullable()),
+        Phase::Held => Box::new(is_held(now)),
+        Phase::Lapsed => Box::new(is_lapsed(now)),
+        Phase::Expired => Box::new(is_expired()),
+        Phase::Confirmed => Box::new(is_confirmed()),
+    }
+}
+
+// One predicate per phase, mirroring `Reservation::phase_at`: the only place the phases
+// are spelled in SQL, shared by the guards above and by listings.
+
+#[dsl::auto_type]
+fn is_unreserved() -> _ {
+    tickets::reservation_status.is_null()
+}
+
+#[dsl::auto_type]
+fn is_held(now: Timestamp) -> _ {
+    let tentative: Option<&'static str> = status(ReservationStatus::Tentative);
+    tickets::reservation_status
+        .eq(tentative)
+        .and(tickets::reservation_expires_at.gt(now))
+}
+
+#[dsl::auto_type]
+fn is_lapsed(now: Timestamp) -> _ {
+    let tentative: Option<&'static str> = status(ReservationStatus::Tentative);
+    tickets::reservation_status
+        .eq(tentative)
+        .and(tickets::reservation_expires_at.le(now))
+}
+
+#[dsl::auto_type]
+fn is_expired() -> _ {
+    let expired: Option<&'static str> = status(ReservationStatus::Expired);
+    tickets::reservation_status.eq(expired)
+}
+
+#[dsl::auto_type]
+fn is_confirmed() -> _ {
+    let confirmed: Option<&'static str> = status(ReservationStatus::Confirmed);
+    tickets::reservation_status.eq(confirmed)
 }
 
 #[cfg(test)]
 mod tests {
     use chrono::{TimeZone, Utc};
-    use diesel::pg::Pg;
     use ticketing_domain::ReservationPolicy;
 
     use super::*;

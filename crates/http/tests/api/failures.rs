@@ -10,7 +10,7 @@ use actix_web::test::TestRequest;
 use serde_json::json;
 use ticketing_domain::{Command, NewTicket, Ticket, TicketId, Timestamp};
 use ticketing_ports::memory::{Fault, InMemoryTicketRepository};
-use ticketing_ports::{Applied, TicketError, TicketRepository};
+use ticketing_ports::{Applied, TicketError, TicketPage, TicketQuery, TicketRepository};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata};
@@ -41,6 +41,10 @@ fn storage_routes(id: i64) -> Vec<(TestRequest, &'static str)> {
         (
             TestRequest::post().uri(&format!("/api/tickets/{id}/confirm")),
             "confirm",
+        ),
+        (
+            TestRequest::get().uri("/api/tickets?status=available"),
+            "list",
         ),
     ]
 }
@@ -146,6 +150,12 @@ impl TicketRepository for PanickingRepository {
     fn check_health(&self) -> Result<(), TicketError> {
         panic!("check_health panicked at src/secret.rs:1")
     }
+    fn list(&self, _: &TicketQuery, _: Timestamp) -> Result<TicketPage, TicketError> {
+        panic!("list panicked at src/secret.rs:1")
+    }
+    fn expire_lapsed(&self, _: Timestamp, _: u32) -> Result<u32, TicketError> {
+        panic!("expire_lapsed panicked at src/secret.rs:1")
+    }
 }
 
 #[actix_web::test]
@@ -203,6 +213,14 @@ impl TicketRepository for ThreadRecorder {
         self.record();
         self.inner.check_health()
     }
+    fn list(&self, query: &TicketQuery, now: Timestamp) -> Result<TicketPage, TicketError> {
+        self.record();
+        self.inner.list(query, now)
+    }
+    fn expire_lapsed(&self, now: Timestamp, limit: u32) -> Result<u32, TicketError> {
+        self.record();
+        self.inner.expire_lapsed(now, limit)
+    }
 }
 
 #[actix_web::test]
@@ -225,7 +243,7 @@ async fn use_cases_run_off_the_worker_thread() {
         );
     }
     let threads = recorder.threads.lock().unwrap();
-    assert_eq!(threads.len(), 6, "one repository call per request");
+    assert_eq!(threads.len(), 7, "one repository call per request");
     assert!(
         threads.iter().all(|thread| *thread != worker),
         "a repository call ran on the worker thread"
