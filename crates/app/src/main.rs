@@ -1,4 +1,4 @@
-//! The `ticketing` command: serve the API or apply database migrations.
+//! The `ticketing` command: serve the API, apply database migrations, or seed tickets.
 
 use std::process::ExitCode;
 
@@ -20,6 +20,8 @@ enum Command {
     Serve,
     /// Create the database if needed, apply pending migrations, and exit.
     Migrate,
+    /// Bulk-create tickets (prepares the database like `migrate`); prints the ids created.
+    Seed(ticketing_app::seed::SeedArgs),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +38,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => startup::serve(settings),
         Command::Migrate => startup::migrate(&settings),
+        Command::Seed(args) => ticketing_app::seed::run(&settings, &args).map(drop),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -111,7 +111,7 @@ pub fn migrate(settings: &Settings) -> anyhow::Result<()> {
 
 /// Creates the database if it does not exist, applies pending migrations and returns a
 /// pool, retrying while the server cannot be reached until the start-up timeout.
-fn prepare_database(settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
+pub(crate) fn prepare_database(settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
     let url = redact_url(&settings.url);
     let deadline = Instant::now() + settings.startup_timeout();
     let mut attempts = 0u32;

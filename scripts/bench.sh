@@ -1,0 +1,239 @@
+#!/usr/bin/env bash
+# The load benchmark of BENCHMARKS.md, in one command: it makes sure PostgreSQL runs
+# (scripts/ensure-postgres.sh), creates a fresh database, seeds it with `ticketing seed`,
+# starts the release binary (TTL 600 s) and times exec -> healthy /api/health, runs four
+# wrk scenarios (scripts/bench/*.lua), then pgbench on the same server and data with the
+# adapter's own reservation UPDATE (scripts/bench/reserve.sql) as the ceiling, and prints
+# requests/s, holds/s, p50/p99, non-2xx/409/5xx counts, the ratio to the ceiling and the
+# service's peak resident memory per scenario.
+#
+# Usage: scripts/bench.sh [--smoke] [--runs N]
+#   --smoke   a seconds-long pass proving the harness works (10,000 tickets, 1 s per
+#             scenario); fails unless every scenario produced numbers, no 5xx and no
+#             malformed 409. CI runs this.
+#   --runs N  N full runs (each on a fresh database and a fresh server process), then
+#             the median of every figure.
+# Environment: BENCH_COUNT (tickets, 1000000), BENCH_SECONDS (per scenario, 10),
+# BENCH_CONNECTIONS (32), BENCH_HOT_CONNECTIONS (64), BENCH_HOT_TICKETS (100),
+# BENCH_WRK_THREADS (2), BENCH_KEEP_LOGS=1 (keep the work directory), and any setting of
+# the service (APP__DATABASE__POOL_MAX_SIZE, APP__SERVER__WORKERS, ...). The service runs
+# with APP_ENV=production (JSON logs at info), as it would in production.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SMOKE=0
+RUNS=1
+while [[ $# -gt 0 ]]; do
+    case $1 in
+        --smoke) SMOKE=1; shift ;;
+        --runs) RUNS=${2:?--runs needs a number}; shift 2 ;;
+        --runs=*) RUNS=${1#--runs=}; shift ;;
+        -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
+        *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
+    esac
+done
+[[ $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "bench: --runs must be a positive number" >&2; exit 2; }
+
+if [[ $SMOKE -eq 1 ]]; then
+    COUNT=${BENCH_COUNT:-10000}
+    DURATION=${BENCH_SECONDS:-1}
+else
+    COUNT=${BENCH_COUNT:-1000000}
+    DURATION=${BENCH_SECONDS:-10}
+fi
+CONNECTIONS=${BENCH_CONNECTIONS:-32}
+HOT_CONNECTIONS=${BENCH_HOT_CONNECTIONS:-64}
+HOT_TICKETS=${BENCH_HOT_TICKETS:-100}
+WRK_THREADS=${BENCH_WRK_THREADS:-2}
+TTL=600
+EVENT="Benchmark Night"
+STARTUP_SECONDS=30
+
+log() { echo "bench: $*" >&2; }
+fail() { log "$*"; exit 1; }
+
+# wrk comes from Debian's package; installed when missing (needs root or sudo).
+if ! command -v wrk >/dev/null; then
+    log "installing wrk (apt-get install wrk)"
+    sudo_cmd=()
+    [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+    command -v apt-get >/dev/null || fail "wrk is missing and there is no apt-get: install wrk"
+    "${sudo_cmd[@]}" apt-get install -y -qq wrk >&2 ||
+        { "${sudo_cmd[@]}" apt-get update -qq >&2 && "${sudo_cmd[@]}" apt-get install -y -qq wrk >&2; } ||
+        fail "could not install wrk"
+fi
+PGBENCH=$(command -v pgbench || ls -d /usr/lib/postgresql/*/bin/pgbench 2>/dev/null | sort -V | tail -n 1 || true)
+[[ -x $PGBENCH ]] || fail "pgbench is missing: apt-get install postgresql-client (or postgresql)"
+
+# with_database URL NAME: URL with its database (path) replaced by NAME, query kept.
+with_database() {
+    [[ $1 =~ ^([a-z]+://[^/?]*)(/[^?]*)?(\?.*)?$ ]] || fail "cannot read a server URL from '$1'"
+    echo "${BASH_REMATCH[1]}/$2${BASH_REMATCH[3]}"
+}
+
+WORK=$(mktemp -d -t ticketing-bench.XXXXXX)
+RESULTS=$WORK/results.tsv
+SERVER_PID=""
+DATABASE=""
+SERVER_URL=""
+
+psql_admin() {
+    psql -X -q -v ON_ERROR_STOP=1 -d "$(with_database "$SERVER_URL" postgres)" "$@"
+}
+
+stop_server() {
+    if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        for _ in $(seq 1 100); do
+            kill -0 "$SERVER_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    SERVER_PID=""
+}
+
+drop_database() {
+    if [[ -n $DATABASE ]]; then
+        psql_admin -c "DROP DATABASE IF EXISTS \"$DATABASE\" WITH (FORCE)" ||
+            log "could not drop database $DATABASE"
+    fi
+    DATABASE=""
+}
+
+# shellcheck disable=SC2317 # only reached through the EXIT trap
+cleanup() {
+    local status=$?
+    stop_server
+    drop_database
+    if [[ $status -ne 0 && -s $WORK/server.log ]]; then
+        log "server log (last 40 lines):"
+        tail -n 40 "$WORK/server.log" >&2
+    fi
+    if [[ ${BENCH_KEEP_LOGS:-0} == 1 || $status -ne 0 ]]; then
+        log "logs kept in $WORK"
+    else
+        rm -rf "$WORK"
+    fi
+    exit "$status"
+}
+trap cleanup EXIT
+
+SERVER_URL=$(scripts/ensure-postgres.sh)
+log "PostgreSQL at $SERVER_URL"
+log "building the release binary"
+cargo build --release --locked -q -p ticketing-app >&2
+BINARY=${CARGO_TARGET_DIR:-target}/release/ticketing
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+now_ns() { date +%s%N; }
+
+# The service's resident-memory high-water mark so far, in KiB.
+peak_rss_kib() { awk '/^VmHWM:/ { print $2 }' "/proc/$SERVER_PID/status"; }
+# Starts a new high-water mark at the current resident size (proc(5), clear_refs).
+reset_peak_rss() { echo 5 >"/proc/$SERVER_PID/clear_refs" 2>/dev/null || true; }
+# CPU time (user + system) the service used so far, in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat"; }
+
+# run_wrk RUN NAME SCRIPT THREADS CONNECTIONS FIRST LAST: one scenario, one TSV line.
+run_wrk() {
+    local run=$1 name=$2 script=$3 threads=$4 connections=$5 first=$6 last=$7
+    local output=$WORK/run$run-$name.txt
+    reset_peak_rss
+    local cpu_before
+    cpu_before=$(cpu_ticks)
+    wrk -t "$threads" -c "$connections" -d "${DURATION}s" --timeout 5s --latency \
+        -s "scripts/bench/$script" "$BASE_URL" -- "$first" "$last" >"$output" 2>"$output.err" ||
+        fail "wrk failed in scenario $name: $(cat "$output.err")"
+    local cpu_after rss line
+    cpu_after=$(cpu_ticks)
+    rss=$(peak_rss_kib)
+    line=$(grep '^RESULT ' "$output") || fail "wrk printed no RESULT in scenario $name: $(cat "$output" "$output.err")"
+    if [[ -s $output.err ]]; then
+        log "wrk ($name) said: $(head -n 3 "$output.err")"
+    fi
+    # key=value pairs into one TSV line: run, scenario, then the pairs.
+    printf '%s\t%s\t%s rss_kib=%s cpu_ticks=%s\n' "$run" "$name" "${line#RESULT }" "$rss" \
+        "$((cpu_after - cpu_before))" >>"$RESULTS"
+}
+
+# run_pgbench RUN FIRST LAST: the ceiling, one TSV line.
+run_pgbench() {
+    local run=$1 first=$2 last=$3
+    local output=$WORK/run$run-pgbench.txt now expires
+    now=$(date -u +%Y-%m-%dT%H:%M:%S.%6NZ)
+    expires=$(date -u -d "+$TTL seconds" +%Y-%m-%dT%H:%M:%S.%6NZ)
+    # The bound values of a reservation: write a hold from these phases (Command::write).
+    (cd "$WORK" && "$PGBENCH" -n -M prepared -c "$CONNECTIONS" -j "$WRK_THREADS" -T "$DURATION" \
+        -f "$OLDPWD/scripts/bench/reserve.sql" -l --log-prefix=pgbench-run$run \
+        -D first="$first" -D last="$last" -D now="$now" -D expires="$expires" \
+        -D tentative=TENTATIVE -D expired_status=EXPIRED -D confirmed_status=CONFIRMED \
+        -D unreserved=true -D held=false -D lapsed=true -D expired=true -D confirmed=false \
+        "$DB_URL") >"$output" 2>&1 || fail "pgbench failed: $(tail -n 5 "$output")"
+    local tps failed
+    tps=$(sed -nE 's/^tps = ([0-9.]+) \(without initial connection time\)/\1/p' "$output")
+    failed=$(sed -nE 's/^number of failed transactions: ([0-9]+).*/\1/p' "$output")
+    [[ -n $tps ]] || fail "pgbench printed no tps: $(cat "$output")"
+    # Per-transaction log lines: client, transaction, latency in microseconds, ...
+    cat "$WORK"/pgbench-run"$run".* | awk '{ print $3 }' | sort -n >"$WORK/latencies"
+    local n p50 p99
+    n=$(wc -l <"$WORK/latencies")
+    p50=$(sed -n "$(((n + 1) / 2))p" "$WORK/latencies")
+    p99=$(sed -n "$(((n * 99 + 99) / 100))p" "$WORK/latencies")
+    rm -f "$WORK"/pgbench-run"$run".*
+    printf '%s\tpgbench\ttps=%s requests=%s p50_us=%s p99_us=%s failed=%s\n' \
+        "$run" "$tps" "$n" "${p50:-0}" "${p99:-0}" "${failed:-0}" >>"$RESULTS"
+}
+
+for run in $(seq 1 "$RUNS"); do
+    DATABASE="ticketing_bench_$(date +%s)_$$_$run"
+    DB_URL=$(with_database "$SERVER_URL" "$DATABASE")
+    export APP_ENV=production RESERVATION_TTL_SECONDS=$TTL NO_COLOR=1
+
+    log "run $run/$RUNS: seeding $COUNT tickets into $DATABASE"
+    seed_started=$(now_ns)
+    seeded=$(DATABASE_URL=$DB_URL "$BINARY" seed --event "$EVENT" --count "$COUNT" \
+        --seat-prefix S- 2>"$WORK/seed.log") || fail "seeding failed: $(cat "$WORK/seed.log")"
+    seed_ms=$((($(now_ns) - seed_started) / 1000000))
+    [[ $seeded =~ ids\ ([0-9]+)\.\.=([0-9]+)$ ]] || fail "unexpected seed output: $seeded"
+    FIRST=${BASH_REMATCH[1]}
+    LAST=${BASH_REMATCH[2]}
+    log "$seeded in $seed_ms ms"
+
+    PORT=$(free_port)
+    BASE_URL=http://127.0.0.1:$PORT
+    # The database is migrated (seed did it): this is the start-up a restart sees.
+    started=$(now_ns)
+    DATABASE_URL=$DB_URL HOST=127.0.0.1 PORT=$PORT "$BINARY" serve >"$WORK/server.log" 2>&1 &
+    SERVER_PID=$!
+    until curl -fsS --max-time 1 -o /dev/null "$BASE_URL/api/health" 2>/dev/null; do
+        kill -0 "$SERVER_PID" 2>/dev/null || fail "the server exited before answering /api/health"
+        (($(now_ns) - started < STARTUP_SECONDS * 1000000000)) ||
+            fail "/api/health did not answer 200 within $STARTUP_SECONDS s"
+        sleep 0.005
+    done
+    healthy_ms=$((($(now_ns) - started) / 1000000))
+    printf '%s\tstartup\texec_to_healthy_ms=%s seed_ms=%s rss_kib=%s\n' "$run" "$healthy_ms" \
+        "$seed_ms" "$(peak_rss_kib)" >>"$RESULTS"
+    log "healthy $healthy_ms ms after exec; scenarios of $DURATION s at $CONNECTIONS connections"
+
+    run_wrk "$run" reserve reserve.lua "$WRK_THREADS" "$CONNECTIONS" "$FIRST" "$LAST"
+    # One connection per wrk thread, so each connection confirms the hold it just got.
+    run_wrk "$run" reserve+confirm reserve_confirm.lua "$CONNECTIONS" "$CONNECTIONS" "$FIRST" "$LAST"
+    run_wrk "$run" hot reserve.lua "$WRK_THREADS" "$HOT_CONNECTIONS" "$FIRST" \
+        "$((FIRST + HOT_TICKETS - 1))"
+    run_wrk "$run" reads reads.lua "$WRK_THREADS" "$CONNECTIONS" "$FIRST" "$LAST"
+    stop_server
+    run_pgbench "$run" "$FIRST" "$LAST"
+    drop_database
+done
+
+report=(python3 scripts/bench/report.py "$RESULTS" --connections "$CONNECTIONS"
+    --hot-connections "$HOT_CONNECTIONS" --hot-tickets "$HOT_TICKETS" --seconds "$DURATION"
+    --tickets "$COUNT" --clock-ticks "$(getconf CLK_TCK)")
+[[ $SMOKE -eq 1 ]] && report+=(--check)
+"${report[@]}"
