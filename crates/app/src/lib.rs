@@ -4,4 +4,5 @@
 pub mod seed;
 pub mod settings;
 pub mod startup;
+pub mod sweeper;
 pub mod telemetry;

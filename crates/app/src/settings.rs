@@ -10,6 +10,8 @@ use config::{Config, Map, Source, Value, ValueKind};
 use serde::Deserialize;
 use ticketing_domain::ReservationPolicy;
 
+pub use crate::sweeper::SweeperSettings;
+
 /// Environment variables with a short name, and the key each one sets. They win over
 /// the generic `APP__SECTION__KEY` form.
 const SHORT_NAMES: [(&str, &str); 5] = [
@@ -20,6 +22,8 @@ const SHORT_NAMES: [(&str, &str); 5] = [
     ("RUST_LOG", "log.level"),
 ];
 const GENERIC_PREFIX: &str = "APP__";
+/// One day: a sweeper that runs less often than the longest hold lasts is a mistake.
+const MAX_SWEEP_INTERVAL_SECONDS: u64 = 86_400;
 
 /// Validated settings of the whole service.
 #[derive(Debug, Clone)]
@@ -27,6 +31,8 @@ pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub reservation: ReservationPolicy,
+    /// The expiry sweeper (`reservation.sweep_*`).
+    pub sweeper: SweeperSettings,
     pub log: LogSettings,
     /// The environment the overlay came from (`APP_ENV`).
     pub environment: String,
@@ -79,6 +85,8 @@ struct RawSettings {
 #[derive(Debug, Deserialize)]
 struct RawReservation {
     ttl_seconds: i64,
+    sweep_interval_seconds: u64,
+    sweep_batch_size: u32,
 }
 
 /// Why the settings cannot be used. Each message names the key and where its value came from.
@@ -223,10 +231,34 @@ impl Settings {
             return Err(invalid("log.level", &raw.log.level, &error.to_string()));
         }
 
+        if raw.reservation.sweep_batch_size == 0 {
+            return Err(invalid(
+                "reservation.sweep_batch_size",
+                &0,
+                "must be at least 1",
+            ));
+        }
+        if raw.reservation.sweep_interval_seconds > MAX_SWEEP_INTERVAL_SECONDS {
+            let reason = format!(
+                "must be at most {MAX_SWEEP_INTERVAL_SECONDS} seconds (0 disables the sweeper)"
+            );
+            return Err(invalid(
+                "reservation.sweep_interval_seconds",
+                &raw.reservation.sweep_interval_seconds,
+                &reason,
+            ));
+        }
+        let sweeper = SweeperSettings {
+            interval: (raw.reservation.sweep_interval_seconds > 0)
+                .then(|| Duration::from_secs(raw.reservation.sweep_interval_seconds)),
+            batch_size: raw.reservation.sweep_batch_size,
+        };
+
         Ok(Self {
             server: raw.server,
             database: raw.database,
             reservation,
+            sweeper,
             log: raw.log,
             environment,
         })

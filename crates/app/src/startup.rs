@@ -22,6 +22,8 @@ const STARTUP_RETRY_INTERVAL: Duration = Duration::from_millis(500);
 pub struct Application {
     server: Server,
     port: u16,
+    /// Stopped when the server stops (`run_until_stopped`).
+    sweeper: Option<crate::sweeper::Sweeper>,
 }
 
 impl std::fmt::Debug for Application {
@@ -45,6 +47,7 @@ impl Application {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let service: Arc<Service> =
             Arc::new(TicketService::new(repository, clock, settings.reservation));
+        let sweeper = crate::sweeper::Sweeper::spawn(service.clone(), settings.sweeper);
 
         let server_settings = &settings.server;
         let address = (server_settings.host.as_str(), server_settings.port);
@@ -72,7 +75,11 @@ impl Application {
             ttl_seconds = settings.reservation.ttl().num_seconds(),
             "listening"
         );
-        Ok(Self { server, port })
+        Ok(Self {
+            server,
+            port,
+            sweeper,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -83,8 +90,14 @@ impl Application {
         self.server.handle()
     }
 
+    /// Serves until the server is stopped (through [`Application::handle`]), then stops
+    /// the expiry sweeper: one shutdown path for both.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        if let Some(sweeper) = self.sweeper {
+            sweeper.stop().await;
+        }
+        served
     }
 }
 
