@@ -103,8 +103,9 @@ async fn known_routes_refuse_other_methods_with_allow() {
     let cases = [
         ("/api/health", Method::POST, "GET"),
         ("/api/health", Method::DELETE, "GET"),
-        ("/api/tickets", Method::GET, "POST"),
-        ("/api/tickets", Method::PUT, "POST"),
+        ("/api/health/live", Method::POST, "GET"),
+        ("/api/tickets", Method::DELETE, "GET, POST"),
+        ("/api/tickets", Method::PUT, "GET, POST"),
         (ticket.as_str(), Method::POST, "GET"),
         (ticket.as_str(), Method::DELETE, "GET"),
         (ticket.as_str(), Method::PATCH, "GET"),
