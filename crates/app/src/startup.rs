@@ -43,6 +43,8 @@ impl Application {
             .await
             .context("database preparation panicked")??;
 
+        let render_metrics =
+            crate::metrics::renderer(crate::metrics::install_recorder(), pool.clone());
         let repository: Arc<dyn TicketRepository> = Arc::new(PgTicketRepository::new(pool));
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let service: Arc<Service> =
@@ -56,7 +58,15 @@ impl Application {
         let port = listener.local_addr()?.port();
 
         let mut server = HttpServer::new(move || {
-            App::new().configure(ticketing_http::configure(service.clone()))
+            App::new()
+                .configure(ticketing_http::configure_with_metrics(
+                    service.clone(),
+                    render_metrics.clone(),
+                ))
+                // Last, so outermost: every answer gets a request id, a log line and metrics.
+                .wrap(actix_web::middleware::from_fn(
+                    ticketing_http::observe::observe,
+                ))
         })
         // Signals are handled in `serve`, so that SIGINT drains like SIGTERM does.
         .disable_signals()

@@ -102,8 +102,12 @@ pub async fn sweep_once(
     Ok(sweep)
 }
 
-/// Logs a tick. (Metrics of sweeper runs and holds expired belong here too.)
+/// Logs and counts a tick.
 fn report(outcome: Result<Sweep, (Sweep, anyhow::Error)>) {
+    match &outcome {
+        Ok(sweep) => crate::metrics::sweep_finished(sweep.expired, true),
+        Err((sweep, _)) => crate::metrics::sweep_finished(sweep.expired, false),
+    }
     match outcome {
         Ok(Sweep {
             expired: 0,

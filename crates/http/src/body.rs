@@ -15,6 +15,32 @@ use ticketing_domain::{EventName, NewTicket, Seat};
 
 use crate::{ApiError, BODY_LIMIT_BYTES};
 
+// The body of `POST /api/tickets` as the OpenAPI document describes it; parsing is done
+// by hand in `parse_new_ticket`, and the API tests hold the two together.
+/// A ticket to create.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = NewTicket, example = json!({"event_name": "Opening Night", "seat": "A-12"}))]
+#[allow(dead_code)] // only its documentation is used
+pub(crate) struct NewTicketJson {
+    // The pattern ("contains a character that is not whitespace") names exactly what
+    // Rust's `str::trim` removes; `\S` would disagree with it on a few control characters.
+    /// 1 to 200 characters, not only whitespace.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
+    event_name: String,
+    /// 1 to 50 characters, not only whitespace; `null` or left out for no seat.
+    #[schema(
+        min_length = 1,
+        max_length = 50,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
+    seat: Option<String>,
+}
+
 /// The fields a new ticket may have; any other is refused rather than silently ignored.
 const FIELDS: [&str; 2] = ["event_name", "seat"];
 

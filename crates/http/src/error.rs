@@ -11,9 +11,11 @@ use actix_web::error::{BlockingError, JsonPayloadError, PathError, QueryPayloadE
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 use ticketing_domain::{ReservationError, TicketId, TicketIdError};
 use ticketing_ports::TicketError;
+use utoipa::ToSchema;
 
 use crate::ticket_json::rfc3339;
 use crate::BODY_LIMIT_BYTES;
@@ -44,7 +46,7 @@ pub enum ApiError {
     #[error("method {method} is not allowed on this route")]
     MethodNotAllowed {
         method: String,
-        allowed: &'static [&'static str],
+        allowed: Vec<&'static str>,
     },
     /// A use case failed; `ticket_id` is the ticket the request named, if any.
     #[error("ticket request failed")]
@@ -82,40 +84,40 @@ impl ApiError {
         match self {
             Self::InvalidTicketId { raw, reason } => Envelope::new(
                 StatusCode::BAD_REQUEST,
-                "INVALID_TICKET_ID",
+                ErrorCode::InvalidTicketId,
                 format!("ticket id {raw:?} is not valid: {reason}"),
             )
             .detail("ticket_id", raw.as_str())
             .detail("reason", reason.to_string()),
             Self::Validation { field, reason } => Envelope::new(
                 StatusCode::BAD_REQUEST,
-                "VALIDATION_ERROR",
+                ErrorCode::ValidationError,
                 format!("invalid {field}: {reason}"),
             )
             .detail("field", field.as_str())
             .detail("reason", reason.as_str()),
             Self::PayloadTooLarge { limit } => Envelope::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "PAYLOAD_TOO_LARGE",
+                ErrorCode::PayloadTooLarge,
                 format!("the request body must be at most {limit} bytes"),
             )
             .detail("limit_bytes", *limit),
             Self::UnsupportedMediaType { content_type } => Envelope::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "UNSUPPORTED_MEDIA_TYPE",
+                ErrorCode::UnsupportedMediaType,
                 format!("content type {content_type:?} is not supported; send application/json"),
             )
             .detail("content_type", content_type.as_str())
             .detail("supported", json!(["application/json"])),
             Self::RouteNotFound { path } => Envelope::new(
                 StatusCode::NOT_FOUND,
-                "NOT_FOUND",
+                ErrorCode::NotFound,
                 format!("no route matches {path}"),
             )
             .detail("path", path.as_str()),
             Self::MethodNotAllowed { method, allowed } => Envelope::new(
                 StatusCode::METHOD_NOT_ALLOWED,
-                "METHOD_NOT_ALLOWED",
+                ErrorCode::MethodNotAllowed,
                 format!(
                     "method {method} is not allowed here; use {}",
                     allowed.join(" or ")
@@ -141,22 +143,22 @@ fn ticket_envelope(ticket_id: Option<TicketId>, error: &TicketError) -> Envelope
     match error {
         TicketError::NotFound(id) => Envelope::new(
             StatusCode::NOT_FOUND,
-            "TICKET_NOT_FOUND",
+            ErrorCode::TicketNotFound,
             format!("ticket {id} does not exist"),
         )
         .detail("ticket_id", id.get()),
         TicketError::Refused(ReservationError::AlreadyActive { expires_at }) => conflict(
-            "RESERVATION_ALREADY_ACTIVE",
+            ErrorCode::ReservationAlreadyActive,
             format!("the ticket is already held until {}", rfc3339(*expires_at)),
         )
         .detail("expires_at", rfc3339(*expires_at)),
         TicketError::Refused(ReservationError::AlreadyConfirmed { confirmed_at }) => conflict(
-            "TICKET_ALREADY_CONFIRMED",
+            ErrorCode::TicketAlreadyConfirmed,
             format!("the ticket was already sold at {}", rfc3339(*confirmed_at)),
         )
         .detail("confirmed_at", rfc3339(*confirmed_at)),
         TicketError::Refused(ReservationError::Expired { expired_at }) => conflict(
-            "RESERVATION_EXPIRED",
+            ErrorCode::ReservationExpired,
             format!(
                 "the hold on the ticket expired at {}; reserve it again",
                 rfc3339(*expired_at)
@@ -164,7 +166,7 @@ fn ticket_envelope(ticket_id: Option<TicketId>, error: &TicketError) -> Envelope
         )
         .detail("expired_at", rfc3339(*expired_at)),
         TicketError::Refused(ReservationError::NoActiveReservation) => conflict(
-            "NO_ACTIVE_RESERVATION",
+            ErrorCode::NoActiveReservation,
             "the ticket has no active hold".to_owned(),
         ),
         TicketError::Unavailable(_) => unavailable(),
@@ -178,7 +180,7 @@ fn ticket_envelope(ticket_id: Option<TicketId>, error: &TicketError) -> Envelope
 fn unavailable() -> Envelope {
     Envelope::new(
         StatusCode::SERVICE_UNAVAILABLE,
-        "SERVICE_UNAVAILABLE",
+        ErrorCode::ServiceUnavailable,
         "the service is temporarily unavailable; retry shortly".to_owned(),
     )
 }
@@ -186,21 +188,69 @@ fn unavailable() -> Envelope {
 fn internal() -> Envelope {
     Envelope::new(
         StatusCode::INTERNAL_SERVER_ERROR,
-        "INTERNAL_ERROR",
+        ErrorCode::InternalError,
         "an unexpected error occurred; it has been logged".to_owned(),
     )
+}
+
+/// Every `error_code` the API sends; the OpenAPI document lists them as an enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    /// 400: the `{id}` is not a positive 64-bit integer.
+    InvalidTicketId,
+    /// 400: the body, path or query breaks the contract; `details.field` names where.
+    ValidationError,
+    /// 413: a body over 64 KiB.
+    PayloadTooLarge,
+    /// 415: a body declared as something other than JSON.
+    UnsupportedMediaType,
+    /// 404: no route has this path.
+    NotFound,
+    /// 405: the route exists with other methods (listed in `Allow`).
+    MethodNotAllowed,
+    /// 404: no ticket has this id.
+    TicketNotFound,
+    /// 409: the ticket is held by someone else until `details.expires_at`.
+    ReservationAlreadyActive,
+    /// 409: the ticket was sold at `details.confirmed_at`.
+    TicketAlreadyConfirmed,
+    /// 409: the hold expired at `details.expired_at`.
+    ReservationExpired,
+    /// 409: there is no hold to confirm or release.
+    NoActiveReservation,
+    /// 503: the database cannot be reached; retry after `Retry-After` seconds.
+    ServiceUnavailable,
+    /// 500: anything unexpected; the cause is logged, never sent.
+    InternalError,
+}
+
+/// The body of every error answer.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "error_code": "TICKET_NOT_FOUND",
+    "message": "ticket 42 does not exist",
+    "details": {"ticket_id": 42}
+}))]
+pub struct ErrorBody {
+    pub error_code: ErrorCode,
+    /// For people; may change between versions. Match on `error_code` instead.
+    pub message: String,
+    /// Facts about the error, by code (e.g. `ticket_id`, `field` and `reason`, `expires_at`).
+    #[schema(value_type = Object)]
+    pub details: Map<String, Value>,
 }
 
 /// An error answer before it is serialised.
 struct Envelope {
     status: StatusCode,
-    code: &'static str,
+    code: ErrorCode,
     message: String,
     details: Map<String, Value>,
 }
 
 impl Envelope {
-    fn new(status: StatusCode, code: &'static str, message: String) -> Self {
+    fn new(status: StatusCode, code: ErrorCode, message: String) -> Self {
         Self {
             status,
             code,
@@ -237,11 +287,11 @@ impl ResponseError for ApiError {
         if let Self::MethodNotAllowed { allowed, .. } = self {
             response.insert_header((header::ALLOW, allowed.join(", ")));
         }
-        response.json(json!({
-            "error_code": code,
-            "message": message,
-            "details": details,
-        }))
+        response.json(ErrorBody {
+            error_code: code,
+            message,
+            details,
+        })
     }
 }
 

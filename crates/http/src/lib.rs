@@ -5,9 +5,10 @@
 //! ```no_run
 //! # use std::sync::Arc;
 //! # fn wire(service: Arc<ticketing_http::Service>) -> std::io::Result<()> {
-//! use actix_web::{App, HttpServer};
+//! use actix_web::HttpServer;
 //!
-//! let server = HttpServer::new(move || App::new().configure(ticketing_http::configure(service.clone())))
+//! let render_metrics: ticketing_http::RenderMetrics = Arc::new(String::new);
+//! let server = HttpServer::new(move || ticketing_http::app(service.clone(), render_metrics.clone()))
 //!     .bind(("127.0.0.1", 8080))?
 //!     .run();
 //! # drop(server);
@@ -17,17 +18,24 @@
 
 mod body;
 mod error;
+mod listing;
+mod measure;
+pub mod observe;
+pub mod openapi;
 mod path;
 mod routes;
 mod ticket_json;
 
 use std::sync::Arc;
 
-use actix_web::web;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::{middleware, web, App};
 use ticketing_domain::Clock;
 use ticketing_ports::{TicketRepository, TicketService};
 
-pub use error::ApiError;
+pub use error::{ApiError, ErrorBody, ErrorCode};
+pub use measure::RenderMetrics;
 
 /// The use cases as the handlers see them: any repository and clock behind a pointer, so
 /// the application chooses PostgreSQL, and tests an in-memory store and a manual clock.
@@ -36,22 +44,54 @@ pub type Service = TicketService<Arc<dyn TicketRepository>, Arc<dyn Clock>>;
 /// The largest request body accepted (64 KiB); anything longer is answered with 413.
 pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
-/// Registers the whole API on an `App`: the [`api_scope`] under `/api` and a default
-/// service answering `404 NOT_FOUND` for every other path, so that
-/// `App::new().configure(configure(service.clone()))` serves the complete contract.
+/// The whole application: every route of [`configure`], `GET /metrics` answered by
+/// `render_metrics`, and the [`observe`] middleware (request span and id, access log,
+/// HTTP metrics) around all of it. What the binary serves.
+pub fn app(
+    service: Arc<Service>,
+    render_metrics: RenderMetrics,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .configure(configure_with_metrics(service, render_metrics))
+        .wrap(middleware::from_fn(observe::observe))
+}
+
+/// [`configure`], with `GET /metrics` answered by `render_metrics`; for an application
+/// that adds its own middleware (wrap [`observe::observe`] last, so it is outermost and
+/// sees every answer).
+pub fn configure_with_metrics(
+    service: Arc<Service>,
+    render_metrics: RenderMetrics,
+) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
+    let configure = configure(service);
+    let endpoint = web::Data::new(measure::MetricsEndpoint(render_metrics));
+    move |config| {
+        config.app_data(endpoint.clone());
+        configure(config);
+    }
+}
+
+/// Registers the whole API on an `App`, without middleware: the documented routes (see
+/// [`openapi::document`]), Swagger UI at `/docs`, and a default service answering 405
+/// for a documented path with another method and `404 NOT_FOUND` for any other path.
+/// Without [`app`]'s renderer, `GET /metrics` answers an empty exposition.
 pub fn configure(
     service: Arc<Service>,
 ) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
     move |config| {
-        config
-            .service(api_scope(service.clone()))
-            .default_service(web::to(routes::not_found));
+        config.app_data(web::Data::from(service.clone()));
+        openapi::register(&mut utoipa_actix_web::service_config::ServiceConfig::new(
+            config,
+        ));
+        openapi::register_docs(config);
+        config.default_service(web::to(openapi::unmatched));
     }
-}
-
-/// The routes under `/api` with their state and extractor settings, for an application
-/// that wants to wrap middleware around the API alone (`api_scope(service).wrap(...)`).
-/// Paths outside `/api` are not answered by it; [`configure`] adds the 404 for those.
-pub fn api_scope(service: Arc<Service>) -> actix_web::Scope {
-    routes::scope(service)
 }

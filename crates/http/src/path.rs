@@ -9,6 +9,16 @@ use ticketing_domain::TicketId;
 
 use crate::ApiError;
 
+/// The `{id}` parameter as the OpenAPI document describes it.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)] // only its documentation is used; TicketIdPath does the parsing
+pub(crate) struct TicketIdParam {
+    /// The ticket's id: a positive 64-bit integer; anything else answers 400 `INVALID_TICKET_ID`.
+    #[param(minimum = 1, example = 1)]
+    id: i64,
+}
+
 /// The ticket a route names in its `{id}` segment.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct TicketIdPath(pub(crate) TicketId);

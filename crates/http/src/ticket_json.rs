@@ -5,18 +5,47 @@ use chrono::SecondsFormat;
 use serde::Serialize;
 use ticketing_domain::Timestamp;
 use ticketing_ports::TicketView;
+use utoipa::ToSchema;
 
 /// The JSON body of every answer that carries a ticket.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Ticket, example = json!({
+    "id": 42, "event_name": "Opening Night", "seat": "A-12",
+    "reservation_status": "TENTATIVE",
+    "reservation_created_at": "2026-11-26T12:00:00.000000Z",
+    "reservation_expires_at": "2026-11-26T12:01:00.000000Z",
+    "reservation_confirmed_at": null
+}))]
 pub(crate) struct TicketJson<'a> {
+    #[schema(minimum = 1)]
     id: i64,
+    #[schema(value_type = String)]
     event_name: &'a str,
+    #[schema(value_type = Option<String>, required = true)]
     seat: Option<&'a str>,
-    /// `null`, `TENTATIVE`, `CONFIRMED` or `EXPIRED`; a lapsed hold reads `EXPIRED`.
+    /// `null` (never reserved, or released), `TENTATIVE`, `CONFIRMED` or `EXPIRED`; a
+    /// lapsed hold reads `EXPIRED`.
+    #[schema(value_type = Option<ReservationStatusName>, required = true)]
     reservation_status: Option<&'static str>,
+    /// RFC 3339, UTC, microseconds.
+    #[schema(value_type = Option<String>, format = DateTime, required = true)]
     reservation_created_at: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime, required = true)]
     reservation_expires_at: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime, required = true)]
     reservation_confirmed_at: Option<String>,
+}
+
+// The values of `reservation_status`, for the document only (the handlers render the
+// domain's own names).
+/// A reservation's status.
+#[derive(ToSchema)]
+#[schema(as = ReservationStatus)]
+#[allow(dead_code, clippy::upper_case_acronyms)]
+pub(crate) enum ReservationStatusName {
+    TENTATIVE,
+    CONFIRMED,
+    EXPIRED,
 }
 
 impl<'a> From<&'a TicketView> for TicketJson<'a> {

@@ -100,6 +100,10 @@ impl TicketRepository for PgTicketRepository {
                 }
                 Decision::RecordThenRefuse { record, error } => {
                     if guarded_write(&mut connection, id, record.write(now), now)?.is_some() {
+                        // Counted here because only this write knows it happened: the
+                        // port answers a refusal either way (the sweeper counts its own).
+                        metrics::counter!("reservations_expired_total", "by" => "confirm")
+                            .increment(1);
                         return Err(error.into());
                     }
                     // The lapsed hold changed before we recorded it: decide afresh.

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use std::pin::Pin;
 
-use actix_web::dev::{Payload, ServiceResponse};
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::http::StatusCode;
@@ -60,12 +61,25 @@ impl TestApp {
         }
     }
 
+    /// The whole application, as the binary wires it (middleware included), with a
+    /// `/metrics` that renders nothing.
+    pub(crate) fn app(
+        &self,
+    ) -> App<
+        impl ServiceFactory<
+            ServiceRequest,
+            Config = (),
+            Response = ServiceResponse<impl MessageBody>,
+            Error = actix_web::Error,
+            InitError = (),
+        >,
+    > {
+        ticketing_http::app(self.service.clone(), Arc::new(String::new))
+    }
+
     /// Sends one request through the whole API, as the application wires it.
     pub(crate) async fn send(&self, request: TestRequest) -> Answer {
-        let app = test::init_service(
-            App::new().configure(ticketing_http::configure(self.service.clone())),
-        )
-        .await;
+        let app = test::init_service(self.app()).await;
         Answer::read(test::call_service(&app, request.to_request()).await).await
     }
 
@@ -77,10 +91,7 @@ impl TestApp {
         body: impl Stream<Item = Bytes> + 'static,
     ) -> Answer {
         use futures_util::StreamExt;
-        let app = test::init_service(
-            App::new().configure(ticketing_http::configure(self.service.clone())),
-        )
-        .await;
+        let app = test::init_service(self.app()).await;
         let stream: Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>> =
             Box::pin(body.map(Ok));
         let (request, _) = request.to_request().replace_payload(Payload::from(stream));
@@ -139,7 +150,7 @@ pub(crate) struct Answer {
 }
 
 impl Answer {
-    async fn read(response: ServiceResponse) -> Self {
+    pub(crate) async fn read(response: ServiceResponse<impl MessageBody>) -> Self {
         let status = response.status();
         let headers = response.headers().clone();
         let body = test::read_body(response).await.to_vec();

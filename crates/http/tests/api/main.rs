@@ -5,9 +5,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod bodies;
+mod documentation;
 mod failures;
 mod health;
 mod helpers;
+mod listing;
+mod observability;
 mod reservations;
 mod routing;
 mod tickets;

@@ -1,0 +1,274 @@
+//! Request ids, the HTTP and reservation metrics, and `GET /metrics`, through the whole
+//! application with a local Prometheus recorder (never the process-wide one).
+
+use std::sync::Arc;
+
+use actix_web::http::StatusCode;
+use actix_web::test::{self, TestRequest};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+use ticketing_domain::{Hold, Reservation, TicketId};
+
+use crate::helpers::{start, Answer, TestApp, TTL_SECONDS};
+
+fn is_uuid_v4(text: &str) -> bool {
+    uuid::Uuid::parse_str(text).is_ok_and(|id| id.get_version_num() == 4)
+}
+
+#[actix_web::test]
+async fn a_sane_request_id_is_echoed_on_success_and_on_errors() {
+    let app = TestApp::new();
+    let id = app.ticket().await;
+    let requests = [
+        (
+            TestRequest::get().uri(&format!("/api/tickets/{id}")),
+            StatusCode::OK,
+        ),
+        (
+            TestRequest::get().uri("/api/tickets/abc"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            TestRequest::get().uri("/api/tickets/999"),
+            StatusCode::NOT_FOUND,
+        ),
+        (TestRequest::get().uri("/nowhere"), StatusCode::NOT_FOUND),
+        (
+            TestRequest::put().uri("/api/tickets/1"),
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+        (
+            TestRequest::post().uri(&format!("/api/tickets/{id}/confirm")),
+            StatusCode::CONFLICT,
+        ),
+    ];
+    for (n, (request, status)) in requests.into_iter().enumerate() {
+        let sent = format!("client-{n}:trace/ab~!");
+        let answer = app
+            .send(request.insert_header(("X-Request-Id", sent.as_str())))
+            .await;
+        answer.assert_status(status);
+        assert_eq!(answer.header("x-request-id"), Some(sent.as_str()));
+    }
+    let longest = "r".repeat(128);
+    let answer = app
+        .send(
+            TestRequest::get()
+                .uri("/api/health")
+                .insert_header(("X-Request-Id", longest.as_str())),
+        )
+        .await;
+    assert_eq!(answer.header("x-request-id"), Some(longest.as_str()));
+}
+
+#[actix_web::test]
+async fn a_missing_or_unreasonable_request_id_is_replaced_by_a_generated_one() {
+    let app = TestApp::new();
+    let too_long = "r".repeat(129);
+    let unreasonable: [Option<&[u8]>; 5] = [
+        None,
+        Some(b""),
+        Some(b"has spaces"),
+        Some(too_long.as_bytes()),
+        Some("caf\u{e9}".as_bytes()),
+    ];
+    let mut seen = Vec::new();
+    for sent in unreasonable {
+        let mut request = TestRequest::get().uri("/api/tickets/0");
+        if let Some(sent) = sent {
+            request = request.insert_header((
+                "X-Request-Id",
+                actix_web::http::header::HeaderValue::from_bytes(sent).unwrap(),
+            ));
+        }
+        let answer = app.send(request).await;
+        answer.assert_status(StatusCode::BAD_REQUEST);
+        let generated = answer
+            .header("x-request-id")
+            .expect("a request id")
+            .to_owned();
+        assert!(is_uuid_v4(&generated), "{generated:?} for {sent:?}");
+        seen.push(generated);
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 5, "each request gets its own id");
+}
+
+/// A recorder for this test alone, installed on this thread: actix's test service runs
+/// handlers and middleware on the test's thread.
+fn local_recorder() -> (PrometheusRecorder, PrometheusHandle) {
+    let recorder = PrometheusBuilder::new().build_recorder();
+    let handle = recorder.handle();
+    (recorder, handle)
+}
+
+/// The value of the series `name{labels}` (labels exactly as rendered), if present.
+fn sample(rendered: &str, series: &str) -> Option<f64> {
+    rendered.lines().find_map(|line| {
+        let (name, value) = line.rsplit_once(' ')?;
+        (name == series).then(|| value.parse().unwrap())
+    })
+}
+
+#[actix_web::test]
+async fn reserve_confirm_confirm_counts_one_hold_and_one_sale() {
+    let (recorder, handle) = local_recorder();
+    let _local = metrics::set_default_local_recorder(&recorder);
+    let app = TestApp::new();
+    let id = app.ticket().await;
+
+    app.post(&format!("/api/tickets/{id}/reservation"))
+        .await
+        .assert_status(StatusCode::CREATED);
+    app.post(&format!("/api/tickets/{id}/confirm"))
+        .await
+        .assert_status(StatusCode::OK);
+    app.post(&format!("/api/tickets/{id}/confirm"))
+        .await
+        .assert_status(StatusCode::OK);
+    // Refusals count nothing.
+    app.post(&format!("/api/tickets/{id}/reservation"))
+        .await
+        .assert_status(StatusCode::CONFLICT);
+    app.delete(&format!("/api/tickets/{id}/reservation"))
+        .await
+        .assert_status(StatusCode::CONFLICT);
+
+    let rendered = handle.render();
+    assert_eq!(
+        sample(&rendered, "reservations_created_total"),
+        Some(1.0),
+        "{rendered}"
+    );
+    assert_eq!(
+        sample(&rendered, "reservations_confirmed_total"),
+        Some(1.0),
+        "{rendered}"
+    );
+    assert_eq!(
+        sample(&rendered, "reservations_released_total"),
+        None,
+        "{rendered}"
+    );
+
+    let other = app.ticket().await;
+    app.post(&format!("/api/tickets/{other}/reservation")).await;
+    app.delete(&format!("/api/tickets/{other}/reservation"))
+        .await
+        .assert_status(StatusCode::OK);
+    let rendered = handle.render();
+    assert_eq!(
+        sample(&rendered, "reservations_created_total"),
+        Some(2.0),
+        "{rendered}"
+    );
+    assert_eq!(
+        sample(&rendered, "reservations_released_total"),
+        Some(1.0),
+        "{rendered}"
+    );
+}
+
+#[actix_web::test]
+async fn requests_are_counted_by_method_route_pattern_and_status() {
+    let (recorder, handle) = local_recorder();
+    let _local = metrics::set_default_local_recorder(&recorder);
+    let app = TestApp::new();
+    let id = app.ticket().await;
+    app.get(&format!("/api/tickets/{id}")).await;
+    app.get("/api/tickets/77").await;
+    app.get("/api/tickets/abc").await;
+    app.get("/no/such/path/1").await;
+    app.get("/no/such/path/2").await;
+
+    let rendered = handle.render();
+    for (series, count) in [
+        (
+            r#"http_requests_total{method="POST",route="/api/tickets",status="201"}"#,
+            1.0,
+        ),
+        (
+            r#"http_requests_total{method="GET",route="/api/tickets/{id}",status="200"}"#,
+            1.0,
+        ),
+        (
+            r#"http_requests_total{method="GET",route="/api/tickets/{id}",status="404"}"#,
+            1.0,
+        ),
+        (
+            r#"http_requests_total{method="GET",route="/api/tickets/{id}",status="400"}"#,
+            1.0,
+        ),
+        // Unknown paths share one label, so they cannot create series without bound.
+        (
+            r#"http_requests_total{method="GET",route="unmatched",status="404"}"#,
+            2.0,
+        ),
+    ] {
+        assert_eq!(
+            sample(&rendered, series),
+            Some(count),
+            "{series} in {rendered}"
+        );
+    }
+    let duration_count =
+        r#"http_request_duration_seconds_count{method="GET",route="/api/tickets/{id}"}"#;
+    // Without configured buckets the local recorder renders a summary; the count is there either way.
+    assert_eq!(sample(&rendered, duration_count), Some(3.0), "{rendered}");
+}
+
+#[actix_web::test]
+async fn metrics_are_served_in_the_prometheus_text_format() {
+    let (recorder, handle) = local_recorder();
+    let _local = metrics::set_default_local_recorder(&recorder);
+    let app = TestApp::new();
+    let render = handle.clone();
+    let service = test::init_service(ticketing_http::app(
+        app.service.clone(),
+        Arc::new(move || render.render()),
+    ))
+    .await;
+    let id = app.ticket().await;
+    app.post(&format!("/api/tickets/{id}/reservation")).await;
+
+    let answer = Answer::read(
+        test::call_service(&service, TestRequest::get().uri("/metrics").to_request()).await,
+    )
+    .await;
+    answer.assert_status(StatusCode::OK);
+    assert_eq!(
+        answer.header("content-type"),
+        Some("text/plain; version=0.0.4; charset=utf-8")
+    );
+    let text = String::from_utf8(answer.body.clone()).unwrap();
+    assert_eq!(
+        sample(&text, "reservations_created_total"),
+        Some(1.0),
+        "{text}"
+    );
+}
+
+#[actix_web::test]
+async fn a_confirm_of_a_lapsed_hold_counts_no_sale() {
+    let (recorder, handle) = local_recorder();
+    let _local = metrics::set_default_local_recorder(&recorder);
+    let app = TestApp::new();
+    let id = app.ticket().await;
+    let hold = Hold::starting(
+        start(),
+        &ticketing_domain::ReservationPolicy::from_ttl_seconds(TTL_SECONDS).unwrap(),
+    );
+    app.repository
+        .force_reservation(TicketId::new(id).unwrap(), Reservation::Tentative(hold));
+    app.clock
+        .advance(chrono::TimeDelta::seconds(TTL_SECONDS + 1));
+    app.post(&format!("/api/tickets/{id}/confirm"))
+        .await
+        .error(StatusCode::CONFLICT, "RESERVATION_EXPIRED");
+    let rendered = handle.render();
+    assert_eq!(
+        sample(&rendered, "reservations_confirmed_total"),
+        None,
+        "{rendered}"
+    );
+}
