@@ -213,3 +213,57 @@ fn bad_sweeper_settings_are_refused_naming_the_key() {
         assert!(error.contains(variable), "{variable}={value}: {error}");
     }
 }
+
+/// The assembled service over PostgreSQL: the sweeper starts with it, records a lapsed
+/// hold as EXPIRED on its own, and ends when the server is stopped.
+#[actix_web::test]
+async fn the_service_sweeps_its_database_until_it_stops() {
+    let database = ticketing_postgres::test_db::TestDatabase::new();
+    let settings = load_settings(&[
+        ("DATABASE_URL", database.url()),
+        ("PORT", "0"),
+        ("APP__SERVER__WORKERS", "1"),
+        ("RESERVATION_TTL_SECONDS", "1"),
+        ("APP__RESERVATION__SWEEP_INTERVAL_SECONDS", "1"),
+    ])
+    .unwrap();
+    let application = ticketing_app::startup::Application::build(&settings)
+        .await
+        .unwrap();
+    let server = application.handle();
+    let running = actix_web::rt::spawn(application.run_until_stopped());
+
+    let repository = database.repository();
+    let ticket = NewTicket {
+        event_name: EventName::parse("Opening Night").unwrap(),
+        seat: None,
+    };
+    let id = repository.create(&ticket).unwrap().id;
+    let now = ticketing_domain::SystemClock.now();
+    let policy = ReservationPolicy::from_ttl_seconds(1).unwrap();
+    repository
+        .apply(id, ticketing_domain::Command::Reserve(policy), now)
+        .unwrap();
+
+    // Expires after 1 s; the next sweep (every second) records it.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !matches!(
+        repository.find(id).unwrap().reservation,
+        Reservation::Expired(_)
+    ) {
+        assert!(
+            Instant::now() < deadline,
+            "the service never swept the lapsed hold"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let stopping = Instant::now();
+    server.stop(true).await;
+    running.await.unwrap().unwrap();
+    assert!(
+        stopping.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        stopping.elapsed()
+    );
+}
