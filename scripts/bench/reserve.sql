@@ -1,7 +1,7 @@
 -- pgbench's ceiling for scripts/bench.sh: the statement the PostgreSQL adapter sends to
 -- place a hold (crates/postgres/src/repository.rs, guarded_write with Write::StartHold),
 -- with the same bound values as a reservation (`-D` in bench.sh). pgbench cannot bind
--- NULL, so `= NULL` stands where the adapter binds one; tests/bench_sql.rs checks that
+-- NULL, so `= NULL` stands where the adapter binds one; tests/round_trips.rs checks that
 -- this is, parameter for parameter, the SQL the adapter prepares.
 \set id random(:first, :last)
 UPDATE "tickets" SET "reservation_status" = :tentative, "reservation_created_at" = :now,

@@ -4,6 +4,7 @@
 pub mod metrics;
 pub mod seed;
 pub mod settings;
+pub mod sizing;
 pub mod startup;
 pub mod sweeper;
 pub mod telemetry;

@@ -75,9 +75,10 @@ impl Application {
         .keep_alive(Duration::from_secs(server_settings.keep_alive_seconds))
         .max_connections(server_settings.max_connections_per_worker)
         .backlog(server_settings.backlog);
-        if server_settings.workers > 0 {
-            server = server.workers(server_settings.workers);
-        }
+        let workers = crate::sizing::workers(server_settings.workers);
+        server = server.workers(workers).worker_max_blocking_threads(
+            crate::sizing::blocking_threads_per_worker(settings.database.pool_max_size, workers),
+        );
         let server = server.listen(listener)?.run();
         tracing::info!(
             host = %server_settings.host,

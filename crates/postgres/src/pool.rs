@@ -6,12 +6,13 @@ use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::r2d2::{CustomizeConnection, Pool, PooledConnection};
 use diesel::Connection;
 use ticketing_ports::TicketError;
 use url::Url;
 
 use crate::error::{checkout_error, connection_setup_error};
+use crate::liveness::PgManager;
 use crate::SetupError;
 
 /// How to reach PostgreSQL and how many connections to keep.
@@ -64,7 +65,7 @@ impl fmt::Debug for PoolSettings {
 /// A pool of PostgreSQL connections; cheap to clone (clones share the connections).
 #[derive(Clone)]
 pub struct PgPool {
-    pool: Pool<ConnectionManager<PgConnection>>,
+    pool: Pool<PgManager>,
     /// The URL connections are opened with (connect timeout included), for the
     /// dedicated connection migrations run on.
     url: String,
@@ -79,11 +80,12 @@ pub struct PoolState {
     pub max_size: u32,
 }
 
-pub(crate) type PooledPg = PooledConnection<ConnectionManager<PgConnection>>;
+pub(crate) type PooledPg = PooledConnection<PgManager>;
 
 /// Builds a pool from `settings` without connecting: connections are opened in the
 /// background and on demand, so a service can start (and answer `Unavailable`) while the
-/// database is down. Checked-out connections are tested first, so dead ones are replaced.
+/// database is down. Checked-out connections are tested first (without a round trip, see
+/// `liveness`), so dead ones are replaced.
 ///
 /// Errors: [`SetupError::InvalidSettings`] when the URL is not a `postgres://` URL,
 /// `max_size` is 0, `min_idle` exceeds it, or the checkout timeout is zero.
@@ -108,11 +110,12 @@ pub fn connect(settings: &PoolSettings) -> Result<PgPool, SetupError> {
         .max_size(settings.max_size)
         .min_idle(settings.min_idle)
         .connection_timeout(settings.checkout_timeout)
+        // `PgManager::is_valid` reads the socket instead of a `SELECT 1` round trip.
         .test_on_check_out(true)
         .connection_customizer(Box::new(SessionSettings {
             statement_timeout: settings.statement_timeout,
         }))
-        .build_unchecked(ConnectionManager::new(url.as_str()));
+        .build_unchecked(PgManager::new(url.as_str()));
     Ok(PgPool {
         pool,
         url,

@@ -21,6 +21,7 @@ use ticketing_ports::{Applied, TicketError, TicketPage, TicketQuery, TicketRepos
 
 use crate::error::storage_error;
 use crate::pool::{PgPool, PooledPg};
+use crate::prepared::Prepare;
 use crate::row::{NewTicketRow, TicketRow};
 use crate::schema::tickets;
 
@@ -224,6 +225,7 @@ fn guarded_write(
                 t::updated_at.eq(dsl::now),
             ))
             .returning(TicketRow::as_returning())
+            .prepared()
             .get_result(connection),
         // A sale cannot precede its hold: the same `max` as `GuardedWrite::apply`, taken
         // against the stored hold rather than one read earlier.
@@ -235,10 +237,12 @@ fn guarded_write(
                 t::updated_at.eq(dsl::now),
             ))
             .returning(TicketRow::as_returning())
+            .prepared()
             .get_result(connection),
         Write::ExpireHold => statement
             .set(expire_hold())
             .returning(TicketRow::as_returning())
+            .prepared()
             .get_result(connection),
         Write::Clear => statement
             .set((
@@ -249,6 +253,7 @@ fn guarded_write(
                 t::updated_at.eq(dsl::now),
             ))
             .returning(TicketRow::as_returning())
+            .prepared()
             .get_result(connection),
     };
     written.optional().map_err(storage_error)

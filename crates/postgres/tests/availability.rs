@@ -94,9 +94,10 @@ fn dead_connections_are_replaced_before_they_are_handed_out() {
     let id = repository.create(&new_ticket()).unwrap().id;
     repository.check_health().unwrap();
 
-    // The server ends every session of the pool, as a restart or a failover would.
+    // The server ends every session of the pool, as a restart or a failover would (and
+    // waits until they are gone: the pool learns it from the closed sockets).
     db.execute(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+        "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity \
          WHERE datname = current_database() AND pid <> pg_backend_pid()",
     )
     .unwrap();

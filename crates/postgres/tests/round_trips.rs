@@ -1,30 +1,120 @@
-//! The benchmark's ceiling (`scripts/bench/reserve.sql`, run by pgbench) is the very
-//! statement this adapter prepares for a reservation, so the ratio `scripts/bench.sh`
-//! prints compares the service with PostgreSQL doing the same work.
+//! What a reservation costs the database, the floor `scripts/bench.sh` measures against:
+//! one prepared statement and no checkout ping; and that statement is the very one the
+//! benchmark's pgbench ceiling runs (`scripts/bench/reserve.sql`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 use common::{at, new_ticket};
 use diesel::connection::{set_default_instrumentation, Instrumentation, InstrumentationEvent};
 use ticketing_domain::{Command, ReservationPolicy};
-use ticketing_ports::TicketRepository;
+use ticketing_ports::{TicketError, TicketRepository};
 use ticketing_postgres::test_db::TestDatabase;
+use ticketing_postgres::{PgTicketRepository, PoolSettings};
 
-/// Every SQL text sent by a connection of this process.
-static SENT: Mutex<Vec<String>> = Mutex::new(Vec::new());
+/// What the connections of this process did, in order: `SEND <sql>` for each statement
+/// sent, `PREPARE <sql>` for each statement prepared and kept.
+static EVENTS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+/// The tests of this file share `EVENTS`: one at a time.
+static SERIAL: Mutex<()> = Mutex::new(());
 
-fn record_sent_statements() -> Option<Box<dyn Instrumentation>> {
-    Some(Box::new(|event: InstrumentationEvent<'_>| {
-        if let InstrumentationEvent::StartQuery { query, .. } = event {
+fn record_statements() -> Option<Box<dyn Instrumentation>> {
+    Some(Box::new(|event: InstrumentationEvent<'_>| match event {
+        InstrumentationEvent::StartQuery { query, .. } => {
             let shown = query.to_string();
             let sql = shown.split(" -- binds: ").next().unwrap_or_default();
-            SENT.lock().unwrap().push(sql.to_owned());
+            EVENTS.lock().unwrap().push(format!("SEND {sql}"));
         }
+        InstrumentationEvent::CacheQuery { sql, .. } => {
+            EVENTS.lock().unwrap().push(format!("PREPARE {sql}"));
+        }
+        _ => {}
     }))
+}
+
+/// Records from now on, and holds the other tests of this file off meanwhile.
+fn recording() -> MutexGuard<'static, ()> {
+    let serial = SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    set_default_instrumentation(record_statements).unwrap();
+    EVENTS.lock().unwrap().clear();
+    serial
+}
+
+fn take_events() -> Vec<String> {
+    std::mem::take(&mut *EVENTS.lock().unwrap())
+}
+
+fn is_reservation_update(sql: &str) -> bool {
+    sql.starts_with("UPDATE") && sql.contains("\"reservation_expires_at\" = $3")
+}
+
+/// A repository over one connection, so that consecutive calls share it.
+fn one_connection(db: &TestDatabase) -> PgTicketRepository {
+    PgTicketRepository::new(db.pool_with(PoolSettings {
+        max_size: 1,
+        min_idle: Some(1),
+        ..db.settings()
+    }))
+}
+
+fn reserve() -> Command {
+    Command::Reserve(ReservationPolicy::from_ttl_seconds(600).unwrap())
+}
+
+#[test]
+fn a_reservation_is_one_statement_prepared_once_per_connection() {
+    let _serial = recording();
+    let db = TestDatabase::new();
+    let repository = one_connection(&db);
+    let first = repository.create(&new_ticket()).unwrap().id;
+    let second = repository.create(&new_ticket()).unwrap().id;
+
+    take_events();
+    assert!(repository.apply(first, reserve(), at(0)).unwrap().written);
+    let events = take_events();
+    let prepared: Vec<_> = events.iter().filter(|e| e.starts_with("PREPARE")).collect();
+    assert_eq!(prepared.len(), 1, "{events:#?}");
+    assert!(is_reservation_update(&prepared[0]["PREPARE ".len()..]));
+
+    // The same connection again: nothing but the prepared statement is sent, no ping.
+    assert!(repository.apply(second, reserve(), at(1)).unwrap().written);
+    let events = take_events();
+    assert_eq!(events.len(), 1, "{events:#?}");
+    assert!(
+        events[0].starts_with("SEND ") && is_reservation_update(&events[0]["SEND ".len()..]),
+        "{events:#?}"
+    );
+}
+
+#[test]
+fn a_connection_that_died_is_never_handed_out_again() {
+    let _serial = recording();
+    let db = TestDatabase::new();
+    let repository = one_connection(&db);
+    let id = repository.create(&new_ticket()).unwrap().id;
+
+    for _ in 0..3 {
+        // Ended without waiting: the pool may find out on checkout (end-of-file already
+        // read) or only when the statement fails; then the connection is discarded.
+        db.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .unwrap();
+        match repository.find(id) {
+            Ok(ticket) => assert_eq!(ticket.id, id),
+            Err(TicketError::Unavailable(_)) => {}
+            Err(other) => panic!("a lost connection answered {other:?}"),
+        }
+        assert_eq!(repository.find(id).unwrap().id, id);
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// The SQL of a pgbench script with its variables as numbered parameters, in order of
@@ -65,30 +155,25 @@ fn as_prepared(script: &str) -> String {
 
 #[test]
 fn the_pgbench_ceiling_runs_the_reservation_statement_the_adapter_sends() {
-    set_default_instrumentation(record_sent_statements).unwrap();
+    let _serial = recording();
     let db = TestDatabase::new();
     let repository = db.repository();
     let id = repository.create(&new_ticket()).unwrap().id;
-    let policy = ReservationPolicy::from_ttl_seconds(600).unwrap();
-    assert!(
-        repository
-            .apply(id, Command::Reserve(policy), at(0))
-            .unwrap()
-            .written
-    );
+    assert!(repository.apply(id, reserve(), at(0)).unwrap().written);
 
-    let sent = SENT.lock().unwrap().clone();
-    let reserve = sent
+    let events = take_events();
+    let reserve = events
         .iter()
-        .find(|sql| sql.starts_with("UPDATE") && sql.contains("\"reservation_expires_at\" = $3"))
-        .unwrap_or_else(|| panic!("no reservation UPDATE among {sent:#?}"));
+        .filter_map(|event| event.strip_prefix("SEND "))
+        .find(|sql| is_reservation_update(sql))
+        .unwrap_or_else(|| panic!("no reservation UPDATE among {events:#?}"));
     let script_path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../scripts/bench/reserve.sql"
     );
     let script = std::fs::read_to_string(script_path).unwrap();
     assert_eq!(
-        &as_prepared(&script),
+        as_prepared(&script),
         reserve,
         "{script_path} no longer runs the adapter's statement; copy it from here"
     );
