@@ -15,4 +15,6 @@ cargo test --workspace --all-targets --locked "$@"
 # contract; skipped when arguments narrow the run to some tests.
 if [[ $# -eq 0 ]]; then
     scripts/ci-api-test.sh
+    # The benchmark harness, seconds long: every scenario produces numbers, no 5xx.
+    scripts/bench.sh --smoke
 fi
