@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace against a PostgreSQL server that
-# scripts/ensure-postgres.sh finds or starts, then the HTTP contract walk against the real
-# binary. Usage: ./scripts/test.sh [extra cargo test args]
+# scripts/ensure-postgres.sh finds or starts, then the HTTP contract walk and schemathesis
+# against the real binary. Usage: ./scripts/test.sh [extra cargo test args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,4 +17,6 @@ if [[ $# -eq 0 ]]; then
     scripts/ci-api-test.sh
     # The benchmark harness, seconds long: every scenario produces numbers, no 5xx.
     scripts/bench.sh --smoke
+    # schemathesis against the live service and its OpenAPI document (seeded tickets).
+    scripts/schemathesis.sh
 fi

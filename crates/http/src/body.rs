@@ -23,20 +23,22 @@ use crate::{ApiError, BODY_LIMIT_BYTES};
 #[schema(as = NewTicket, example = json!({"event_name": "Opening Night", "seat": "A-12"}))]
 #[allow(dead_code)] // only its documentation is used
 pub(crate) struct NewTicketJson {
-    // The pattern ("contains a character that is not whitespace") names exactly what
-    // Rust's `str::trim` removes; `\S` would disagree with it on a few control characters.
-    /// 1 to 200 characters, not only whitespace.
+    // The pattern: no U+0000 anywhere, and at least one character that is not
+    // whitespace, naming exactly what Rust's `str::trim` removes (`\S` would disagree on
+    // a few control characters).
+    /// 1 to 200 characters, not only whitespace, without U+0000.
     #[schema(
         min_length = 1,
         max_length = 200,
-        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+        pattern = "^[^\\u0000]*[^\\u0000\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000]*$"
     )]
     event_name: String,
-    /// 1 to 50 characters, not only whitespace; `null` or left out for no seat.
+    /// 1 to 50 characters, not only whitespace, without U+0000; `null` or left out for
+    /// no seat.
     #[schema(
         min_length = 1,
         max_length = 50,
-        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+        pattern = "^[^\\u0000]*[^\\u0000\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000]*$"
     )]
     seat: Option<String>,
 }
@@ -150,7 +152,7 @@ fn parse_new_ticket(bytes: &[u8]) -> Result<NewTicket, ApiError> {
     }
     let event_name = match fields.remove("event_name") {
         None => return Err(ApiError::validation("event_name", "is required")),
-        Some(Value::String(text)) => EventName::parse(text)
+        Some(Value::String(text)) => EventName::parse(without_nul("event_name", text)?)
             .map_err(|error| ApiError::validation("event_name", error.to_string()))?,
         Some(other) => {
             return Err(ApiError::validation(
@@ -162,7 +164,8 @@ fn parse_new_ticket(bytes: &[u8]) -> Result<NewTicket, ApiError> {
     let seat = match fields.remove("seat") {
         None | Some(Value::Null) => None,
         Some(Value::String(text)) => Some(
-            Seat::parse(text).map_err(|error| ApiError::validation("seat", error.to_string()))?,
+            Seat::parse(without_nul("seat", text)?)
+                .map_err(|error| ApiError::validation("seat", error.to_string()))?,
         ),
         Some(other) => {
             return Err(ApiError::validation(
@@ -172,6 +175,19 @@ fn parse_new_ticket(bytes: &[u8]) -> Result<NewTicket, ApiError> {
         }
     };
     Ok(NewTicket { event_name, seat })
+}
+
+/// PostgreSQL's text cannot hold U+0000 (JSON can, as `\u0000`): refused here rather
+/// than failing in storage as a 500.
+fn without_nul(field: &str, text: String) -> Result<String, ApiError> {
+    if text.contains('\0') {
+        Err(ApiError::validation(
+            field,
+            "must not contain the NUL character (U+0000)",
+        ))
+    } else {
+        Ok(text)
+    }
 }
 
 /// The JSON type of a value, as a client would name it.

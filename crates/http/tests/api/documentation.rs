@@ -200,16 +200,44 @@ async fn the_new_ticket_schema_states_the_domain_limits() {
     assert_eq!(seat["maxLength"], Seat::MAX_CHARS);
     assert_eq!(seat["minLength"], 1);
 
-    // The "not blank" pattern agrees with the domain on every whitespace character.
+    // "No U+0000, and one character that is not whitespace": the class of that one
+    // character excludes exactly NUL and what the domain's `trim` removes.
     let pattern = event_name["pattern"].as_str().unwrap();
     assert_eq!(seat["pattern"], pattern);
     let excluded = pattern
-        .strip_prefix("[^")
-        .and_then(|rest| rest.strip_suffix(']'))
-        .unwrap();
+        .strip_prefix("^[^\\u0000]*[^")
+        .and_then(|rest| rest.strip_suffix("][^\\u0000]*$"))
+        .unwrap_or_else(|| panic!("unexpected pattern {pattern}"));
     for c in (0..=0x3000u32).filter_map(char::from_u32) {
         let in_class = class_contains(excluded, c);
-        assert_eq!(in_class, c.is_whitespace(), "{c:?} (U+{:04X})", c as u32);
+        assert_eq!(
+            in_class,
+            c.is_whitespace() || c == '\0',
+            "{c:?} (U+{:04X})",
+            c as u32
+        );
+    }
+}
+
+#[actix_web::test]
+async fn text_the_document_refuses_is_refused() {
+    let app = TestApp::new();
+    for (body, field) in [
+        (serde_json::json!({"event_name": "Gala\u{0}"}), "event_name"),
+        (
+            serde_json::json!({"event_name": "Gala", "seat": "\u{0}A"}),
+            "seat",
+        ),
+    ] {
+        let details = app
+            .create(&body)
+            .await
+            .error(StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+        assert_eq!(details["field"], field, "{body}");
+        assert_eq!(
+            details["reason"],
+            "must not contain the NUL character (U+0000)"
+        );
     }
 }
 
