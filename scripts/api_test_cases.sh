@@ -370,7 +370,7 @@ end_case
 
 # --- malformed ids on every ticket route --------------------------------------------------
 for id in abc 0 -1 1.5 99999999999999999999; do
-    for route in "GET " "POST /reservation" "POST /confirm"; do
+    for route in "GET " "POST /reservation" "POST /confirm" "DELETE /reservation"; do
         method=${route%% *}
         suffix=${route#* }
         begin "$method /api/tickets/$id$suffix: 400 INVALID_TICKET_ID"
@@ -522,6 +522,96 @@ if [[ $confirmed_ats != 1 ]]; then
 fi
 end_case
 
+# --- release ------------------------------------------------------------------------------
+begin "DELETE /api/tickets/{id}/reservation on a hold: 200, reservable again (status null)"
+released=$(new_ticket)
+export RELEASED="$released"
+request POST "$(tpath "$released" /reservation)"
+request DELETE "$(tpath "$released" /reservation)"
+expect_ticket 200 None
+check 'b["id"] == int(E["RELEASED"])'
+end_case
+
+begin "reserve a released ticket: 201 with a new hold"
+request POST "$(tpath "$released" /reservation)"
+expect_ticket 201 '"TENTATIVE"'
+end_case
+
+begin "DELETE the reservation of a never reserved ticket: 409 NO_ACTIVE_RESERVATION"
+request DELETE "$(tpath "$(new_ticket)" /reservation)"
+expect_error 409 NO_ACTIVE_RESERVATION
+end_case
+
+begin "DELETE the reservation of a sold ticket: 409 TICKET_ALREADY_CONFIRMED"
+sold=$(new_ticket)
+request POST "$(tpath "$sold" /reservation)"
+request POST "$(tpath "$sold" /confirm)"
+request DELETE "$(tpath "$sold" /reservation)"
+expect_error 409 TICKET_ALREADY_CONFIRMED
+check 'ts(b["details"]["confirmed_at"])'
+end_case
+
+begin "DELETE the reservation of an unknown ticket: 404 TICKET_NOT_FOUND"
+request DELETE "$(tpath "$MISSING_ID" /reservation)"
+expect_error 404 TICKET_NOT_FOUND
+end_case
+
+# --- listing and liveness -----------------------------------------------------------------
+begin "GET /api/health/live answers 200 with status ok"
+request GET /api/health/live
+expect_status 200
+expect_json_content_type
+check 'b == {"status": "ok"}'
+end_case
+
+# Tickets of an event of this walk alone, so that earlier walks' tickets do not count.
+LISTED_EVENT="api-walk-$$-$RANDOM"
+export LISTED_EVENT
+listed=()
+for _ in 1 2 3; do
+    request POST /api/tickets "{\"event_name\": \"$LISTED_EVENT\"}"
+    listed+=("$(get 'b["id"]')")
+done
+request POST "$(tpath "${listed[1]}" /reservation)"
+export LISTED="${listed[*]}"
+
+begin "GET /api/tickets?event_name=...&limit=2: the first page and next_after_id"
+request GET "/api/tickets?event_name=$LISTED_EVENT&limit=2"
+expect_status 200
+check 'set(b) == {"items", "next_after_id"}' \
+    'all(ticket(t) for t in b["items"])' \
+    '[t["id"] for t in b["items"]] == [int(i) for i in E["LISTED"].split()[:2]]' \
+    'b["next_after_id"] == int(E["LISTED"].split()[1])'
+end_case
+
+begin "GET the next page: the last ticket, next_after_id null"
+request GET "/api/tickets?event_name=$LISTED_EVENT&limit=2&after_id=${listed[1]}"
+expect_status 200
+check '[t["id"] for t in b["items"]] == [int(E["LISTED"].split()[2])]' 'b["next_after_id"] is None'
+end_case
+
+begin "GET /api/tickets?status=tentative&event_name=...: the held ticket only"
+request GET "/api/tickets?status=tentative&event_name=$LISTED_EVENT"
+expect_status 200
+check '[t["id"] for t in b["items"]] == [int(E["LISTED"].split()[1])]' \
+    'b["items"][0]["reservation_status"] == "TENTATIVE"'
+end_case
+
+begin "GET /api/tickets?status=available&event_name=...: the two others"
+request GET "/api/tickets?status=available&event_name=$LISTED_EVENT"
+expect_status 200
+check '[t["id"] for t in b["items"]] == [int(i) for i in E["LISTED"].split()[::2]]'
+end_case
+
+for query in "limit=0 limit" "limit=501 limit" "status=sold status" "after_id=-1 after_id" \
+    "colour=red colour"; do
+    begin "GET /api/tickets?${query% *}: 400 VALIDATION_ERROR naming ${query#* }"
+    request GET "/api/tickets?${query% *}"
+    expect_error 400 VALIDATION_ERROR
+    check "b['details']['field'] == '${query#* }'"
+    end_case
+done
+
 # --- routing ------------------------------------------------------------------------------
 for path in /api/nope /nope "$(tpath "$CREATED_ID" /refund)"; do
     begin "GET $path (unknown route): 404 NOT_FOUND"
@@ -530,8 +620,9 @@ for path in /api/nope /nope "$(tpath "$CREATED_ID" /refund)"; do
     end_case
 done
 
-for route in "DELETE /api/tickets" "GET /api/tickets" "PUT /api/tickets/1/confirm" \
-    "GET /api/tickets/1/reservation" "DELETE /api/tickets/1" "POST /api/health"; do
+for route in "DELETE /api/tickets" "PUT /api/tickets" "PUT /api/tickets/1/confirm" \
+    "GET /api/tickets/1/reservation" "DELETE /api/tickets/1" "POST /api/health" \
+    "POST /api/health/live"; do
     begin "$route (known route, wrong method): 405 METHOD_NOT_ALLOWED"
     request "${route%% *}" "${route#* }"
     expect_error 405 METHOD_NOT_ALLOWED
@@ -587,6 +678,11 @@ if [[ $TTL -le 5 ]]; then
     request POST "$(tpath "$lapsing" /confirm)"
     expect_ticket 200 '"CONFIRMED"'
     check 'b["reservation_expires_at"] == slot("renewed")["reservation_expires_at"]'
+    end_case
+
+    begin "release a lapsed hold: 409 NO_ACTIVE_RESERVATION"
+    request DELETE "$(tpath "$relapsing" /reservation)"
+    expect_error 409 NO_ACTIVE_RESERVATION
     end_case
 
     begin "reserve a TENTATIVE ticket past its time: 201 with a new hold"
