@@ -152,15 +152,22 @@ for id in $(seq 11 20); do call POST "/api/tickets/$id/confirm" 200; done
 call DELETE /api/tickets/46/reservation 200
 log "seeded tickets 1..$SEEDED; running schemathesis $SCHEMATHESIS_VERSION (at most $MAX_EXAMPLES examples per operation)"
 
+# Run from a directory under target/: schemathesis and hypothesis keep their caches (and
+# replay earlier crashes from them) in the working directory.
+RUN_DIR=${CARGO_TARGET_DIR:-target}/schemathesis-run
+mkdir -p "$RUN_DIR"
+HOOKS_DIR=$PWD/scripts/schemathesis
+SCHEMATHESIS=$PWD/$VENV/bin/schemathesis
+[[ $VENV == /* ]] && SCHEMATHESIS=$VENV/bin/schemathesis
 run_status=0
-PYTHONPATH=scripts/schemathesis SCHEMATHESIS_HOOKS=hooks \
-    timeout "$RUN_TIMEOUT_SECONDS" "$VENV/bin/schemathesis" run "$BASE_URL/api/openapi.json" \
+(cd "$RUN_DIR" && PYTHONPATH=$HOOKS_DIR SCHEMATHESIS_HOOKS=hooks \
+    timeout "$RUN_TIMEOUT_SECONDS" "$SCHEMATHESIS" run "$BASE_URL/api/openapi.json" \
     --checks all \
     --max-examples "$MAX_EXAMPLES" \
     --workers 2 \
     --request-timeout 10 \
     --no-color \
-    "$@" || run_status=$?
+    "$@") || run_status=$?
 if [[ $run_status -eq 124 ]]; then
     log "schemathesis did not finish within $RUN_TIMEOUT_SECONDS s"
 fi
