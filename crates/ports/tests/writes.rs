@@ -1,0 +1,42 @@
+//! `TicketView::written`: whether a use case changed the stored ticket, which callers use
+//! to count real changes (a repeated confirm is not a second sale).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use chrono::{TimeDelta, TimeZone, Utc};
+use ticketing_domain::{EventName, ManualClock, NewTicket, ReservationPolicy};
+use ticketing_ports::memory::InMemoryTicketRepository;
+use ticketing_ports::TicketService;
+
+#[test]
+fn only_use_cases_that_change_the_ticket_report_a_write() {
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap(),
+    ));
+    let service = TicketService::new(
+        Arc::new(InMemoryTicketRepository::new()),
+        clock.clone(),
+        ReservationPolicy::from_ttl_seconds(60).unwrap(),
+    );
+    let created = service
+        .create_ticket(&NewTicket {
+            event_name: EventName::parse("Opening Night").unwrap(),
+            seat: None,
+        })
+        .unwrap();
+    assert!(created.written);
+    let id = created.ticket.id;
+    assert!(!service.ticket(id).unwrap().written);
+
+    assert!(service.reserve(id).unwrap().written);
+    assert!(service.release(id).unwrap().written);
+    assert!(service.reserve(id).unwrap().written);
+    clock.advance(TimeDelta::seconds(1));
+    assert!(service.confirm(id).unwrap().written, "the sale");
+    clock.advance(TimeDelta::seconds(1));
+    let again = service.confirm(id).unwrap();
+    assert!(!again.written, "a repeated confirm sells nothing");
+    assert!(!service.ticket(id).unwrap().written);
+}
