@@ -45,6 +45,7 @@ pub struct ServerSettings {
     pub workers: usize,
     pub shutdown_timeout_seconds: u64,
     pub client_request_timeout_ms: u64,
+    pub response_deadline_ms: u64,
     pub keep_alive_seconds: u64,
     pub max_connections_per_worker: usize,
     pub backlog: u32,
@@ -220,6 +221,13 @@ impl Settings {
                 "must be at least 1",
             ));
         }
+        if raw.server.response_deadline_ms == 0 {
+            return Err(invalid(
+                "server.response_deadline_ms",
+                &0,
+                "must be at least 1",
+            ));
+        }
         if raw.server.max_connections_per_worker == 0 {
             return Err(invalid(
                 "server.max_connections_per_worker",
@@ -278,6 +286,10 @@ impl DatabaseSettings {
 impl ServerSettings {
     pub fn client_request_timeout(&self) -> Duration {
         Duration::from_millis(self.client_request_timeout_ms)
+    }
+
+    pub fn response_deadline(&self) -> Duration {
+        Duration::from_millis(self.response_deadline_ms)
     }
 }
 

@@ -13,7 +13,9 @@ use ticketing_http::Service;
 use ticketing_ports::{TicketRepository, TicketService};
 use ticketing_postgres::{PgPool, PgTicketRepository, PoolSettings, SetupError};
 
+use crate::deadline::ResponseDeadline;
 use crate::settings::{redact_url, DatabaseSettings, Settings};
+use ticketing_http::admission::{limit_queue_wait, QueueTimeout};
 
 /// How long to wait between attempts to reach the database at start-up.
 const STARTUP_RETRY_INTERVAL: Duration = Duration::from_millis(500);
@@ -57,8 +59,17 @@ impl Application {
             .with_context(|| format!("cannot listen on {}:{}", address.0, address.1))?;
         let port = listener.local_addr()?.port();
 
+        let deadline =
+            actix_web::web::Data::new(ResponseDeadline(server_settings.response_deadline()));
+        let queue_timeout =
+            actix_web::web::Data::new(QueueTimeout(settings.database.checkout_timeout()));
         let mut server = HttpServer::new(move || {
             App::new()
+                .app_data(deadline.clone())
+                .wrap(actix_web::middleware::from_fn(crate::deadline::enforce))
+                // Waiting for a blocking thread is waiting for a connection: same timeout.
+                .app_data(queue_timeout.clone())
+                .wrap(actix_web::middleware::from_fn(limit_queue_wait))
                 .configure(ticketing_http::configure_with_metrics(
                     service.clone(),
                     render_metrics.clone(),

@@ -16,6 +16,7 @@
 //! # }
 //! ```
 
+pub mod admission;
 mod body;
 mod error;
 mod listing;

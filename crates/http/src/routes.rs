@@ -50,7 +50,8 @@ pub(crate) fn scope() -> utoipa_actix_web::scope::Scope<
 }
 
 /// Runs a use case on actix's blocking thread pool: repositories are synchronous
-/// (Diesel), and a worker thread blocked on the database serves no one else.
+/// (Diesel), and a worker thread blocked on the database serves no one else. The wait
+/// for a thread is bounded (see [`crate::admission`]).
 pub(crate) async fn run<T: Send + 'static>(
     service: &web::Data<Service>,
     use_case: impl FnOnce(&Service) -> Result<T, TicketError> + Send + 'static,
@@ -58,7 +59,8 @@ pub(crate) async fn run<T: Send + 'static>(
     let service = service.clone();
     // The span goes along, so that anything the use case logs carries the request id.
     let span = tracing::Span::current();
-    Ok(web::block(move || span.in_scope(|| use_case(&service))).await?)
+    let use_case = move || span.in_scope(|| use_case(&service));
+    Ok(crate::admission::run_blocking(use_case).await?)
 }
 
 /// The body of a successful readiness check.

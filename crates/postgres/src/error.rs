@@ -41,10 +41,11 @@ pub(crate) fn setup_error(error: DieselError) -> SetupError {
     }
 }
 
-/// Maps a failed query: a lost connection is `Unavailable`, anything else `Unexpected`.
-/// "No row" is not mapped here: callers that know the id answer `NotFound` themselves.
+/// Maps a failed query: a lost connection or a statement cancelled for taking too long
+/// is `Unavailable`, anything else `Unexpected`. "No row" is not mapped here: callers
+/// that know the id answer `NotFound` themselves.
 pub(crate) fn storage_error(error: DieselError) -> TicketError {
-    if is_connection_lost(&error) {
+    if is_connection_lost(&error) || is_cancelled(&error) {
         TicketError::unavailable(error)
     } else {
         TicketError::unexpected(error)
@@ -55,6 +56,20 @@ pub(crate) fn storage_error(error: DieselError) -> TicketError {
 /// (the message carries the last connection error, e.g. "connection refused").
 pub(crate) fn checkout_error(error: diesel::r2d2::PoolError) -> TicketError {
     TicketError::unavailable(error)
+}
+
+/// PostgreSQL cancelled the statement (SQLSTATE 57014: `statement_timeout`, or a cancel
+/// request): the database is too slow or busy now, and a retry may succeed. Diesel keeps
+/// the SQLSTATE to itself (such errors are `Unknown`), so the server's message is
+/// matched: English, PostgreSQL's default `lc_messages`; a server set to translate its
+/// messages gets these answered as `Unexpected`.
+fn is_cancelled(error: &DieselError) -> bool {
+    match error {
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, information) => information
+            .message()
+            .starts_with("canceling statement due to"),
+        _ => false,
+    }
 }
 
 fn is_connection_lost(error: &DieselError) -> bool {
@@ -86,6 +101,14 @@ mod tests {
                 TicketError::Unavailable(_)
             ));
         }
+        let timed_out = DieselError::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new(String::from("canceling statement due to statement timeout")),
+        );
+        assert!(matches!(
+            storage_error(timed_out),
+            TicketError::Unavailable(_)
+        ));
         for error in [
             database_error(DatabaseErrorKind::CheckViolation),
             database_error(DatabaseErrorKind::Unknown),

@@ -1,0 +1,114 @@
+//! Scenario 4: two service processes over one database, their expiry sweepers running,
+//! 64 clients racing for 100 tickets through both: at most one hold per ticket at any
+//! time, nothing expired early or twice, no sale lost or undone.
+
+use std::time::Duration;
+
+use crate::cluster::Cluster;
+use crate::load::{self, Load, Mix, Plan};
+use crate::service::{self, Service};
+use crate::{checker, one_at_a_time, service_env, DATABASE};
+
+/// The configuration key that runs the expiry sweeper (issue 5).
+const SWEEP_KEY: &str = "sweep_interval_seconds";
+
+#[test]
+fn two_instances_with_sweepers_never_hold_a_ticket_twice() {
+    let _serial = one_at_a_time();
+    let defaults = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../config/default.toml"
+    ))
+    .unwrap();
+    assert!(
+        defaults.contains(SWEEP_KEY),
+        "config/default.toml has no reservation.{SWEEP_KEY}: this scenario needs the sweeper"
+    );
+    let cluster = Cluster::start("instances");
+    let env = service::with(
+        &service_env(&cluster),
+        &[
+            ("RESERVATION_TTL_SECONDS", "2"),
+            ("APP__RESERVATION__SWEEP_INTERVAL_SECONDS", "1"),
+            ("APP__DATABASE__POOL_MAX_SIZE", "16"),
+        ],
+    );
+    // Started together: both create the database and migrate it at once.
+    let mut first = Service::spawn("first", cluster.dir(), &env);
+    let mut second = Service::spawn("second", cluster.dir(), &env);
+    first.wait_ready(Duration::from_secs(30));
+    second.wait_ready(Duration::from_secs(30));
+    let tickets = cluster.insert_tickets(DATABASE, 100);
+
+    let load = Load::start(Plan {
+        ports: vec![first.port(), second.port()],
+        tickets: tickets.clone(),
+        clients: 64,
+        pause: Duration::from_millis(20),
+        fresh_connections: false,
+        // Few confirmations, so most holds lapse and the sweepers have work.
+        mix: Mix {
+            reserve: 100,
+            confirm: 1,
+            read: 20,
+        },
+    });
+    std::thread::sleep(Duration::from_secs(10));
+    let records = load.finish();
+    // Let the sweepers expire what lapsed at the end.
+    std::thread::sleep(Duration::from_millis(3500));
+
+    let failures = load::failures(&records);
+    assert!(
+        failures.is_empty(),
+        "{} requests failed, e.g. {:?}; statuses {:?}",
+        failures.len(),
+        failures.first(),
+        load::status_counts(&records)
+    );
+    let unavailable = records.iter().filter(|r| r.status() == Some(503)).count();
+    assert!(
+        unavailable * 100 < records.len(),
+        "{unavailable} of {} requests answered 503",
+        records.len()
+    );
+    let rows = checker::rows(&cluster, DATABASE);
+    let summary = checker::check(&records, &rows);
+    assert!(
+        summary.holds > 2 * tickets.len(),
+        "too few holds to show anything: {summary:?}"
+    );
+    for port in [first.port(), second.port()] {
+        let served = records
+            .iter()
+            .filter(|r| r.port == port && r.status() == Some(201))
+            .count();
+        assert!(
+            served > 50,
+            "the service on {port} placed only {served} holds"
+        );
+    }
+    // The sweepers expired every lapsed hold, and no hold before its time.
+    let lapsed = cluster.psql(
+        DATABASE,
+        "SELECT count(*) FROM tickets WHERE reservation_status = 'TENTATIVE' \
+         AND reservation_expires_at <= now() - interval '2 seconds'",
+    );
+    assert_eq!(lapsed.trim(), "0", "lapsed holds the sweepers left");
+    let early = cluster.psql(
+        DATABASE,
+        "SELECT count(*) FROM tickets WHERE reservation_status = 'EXPIRED' \
+         AND reservation_expires_at > now()",
+    );
+    assert_eq!(early.trim(), "0", "holds expired before their time");
+    let expired = cluster.psql(
+        DATABASE,
+        "SELECT count(*) FROM tickets WHERE reservation_status = 'EXPIRED'",
+    );
+    eprintln!(
+        "instances: {} requests {:?}; {summary:?}; {} tickets EXPIRED at the end",
+        records.len(),
+        load::status_counts(&records),
+        expired.trim()
+    );
+}
