@@ -27,7 +27,8 @@ pub struct SweeperSettings {
     pub batch_size: u32,
 }
 
-/// A running sweeper task; [`Sweeper::stop`] ends it.
+/// A running sweeper task; [`Sweeper::stop`] ends it, and so does dropping it (so a
+/// start-up that fails after spawning it leaves no task behind).
 #[derive(Debug)]
 pub struct Sweeper {
     task: JoinHandle<()>,
@@ -62,11 +63,17 @@ impl Sweeper {
 
     /// Stops the task at once: between batches, or while one runs on the blocking pool
     /// (that batch, one atomic statement, still completes there).
-    pub async fn stop(self) {
+    pub async fn stop(mut self) {
         self.task.abort();
         // Only cancellation can come back: the loop never ends or panics by itself.
-        let _ = self.task.await;
+        let _ = (&mut self.task).await;
         tracing::info!("expiry sweeper stopped");
+    }
+}
+
+impl Drop for Sweeper {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }
 

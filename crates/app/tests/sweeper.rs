@@ -267,3 +267,20 @@ async fn the_service_sweeps_its_database_until_it_stops() {
         stopping.elapsed()
     );
 }
+
+#[actix_web::test]
+async fn dropping_the_sweeper_stops_it_too() {
+    let h = harness();
+    let ids = h.held_tickets(1);
+    let sweeper = Sweeper::spawn(
+        h.service.clone(),
+        SweeperSettings {
+            interval: Some(Duration::from_millis(20)),
+            batch_size: 10,
+        },
+    );
+    drop(sweeper);
+    h.clock.advance(TimeDelta::seconds(60));
+    actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(h.recorded_expired(&ids), 0);
+}
