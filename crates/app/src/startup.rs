@@ -9,13 +9,13 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer};
 use anyhow::Context;
 use ticketing_domain::{Clock, SystemClock};
+use ticketing_http::admission::{limit_queue_wait, QueueTimeout};
 use ticketing_http::Service;
 use ticketing_ports::{TicketRepository, TicketService};
 use ticketing_postgres::{PgPool, PgTicketRepository, PoolSettings, SetupError};
 
 use crate::deadline::ResponseDeadline;
 use crate::settings::{redact_url, DatabaseSettings, Settings};
-use ticketing_http::admission::{limit_queue_wait, QueueTimeout};
 
 /// How long to wait between attempts to reach the database at start-up.
 const STARTUP_RETRY_INTERVAL: Duration = Duration::from_millis(500);
