@@ -92,6 +92,45 @@ fn a_reservation_is_one_statement_prepared_once_per_connection() {
     );
 }
 
+/// The guarded writes are found in the statement cache by their type, not their text:
+/// every write sent, whatever its values, must render exactly the SQL its type was
+/// prepared with, or a connection would run another statement than the one asked for.
+#[test]
+fn every_write_renders_the_sql_it_was_prepared_with() {
+    let _serial = recording();
+    let db = TestDatabase::new();
+    let repository = one_connection(&db);
+    let [a, b, c] = [(); 3].map(|()| repository.create(&new_ticket()).unwrap().id);
+    let ttl = 600;
+
+    // Every kind of write, from different phases and with different values.
+    repository.apply(a, reserve(), at(0)).unwrap();
+    repository.apply(a, Command::Confirm, at(1)).unwrap();
+    repository.apply(a, Command::Confirm, at(2)).unwrap();
+    repository.apply(b, reserve(), at(3)).unwrap();
+    repository.apply(b, Command::Release, at(4)).unwrap();
+    repository.apply(b, reserve(), at(5)).unwrap();
+    assert!(repository.apply(b, Command::Confirm, at(5 + ttl + 1)).is_err());
+    repository.apply(b, reserve(), at(5 + ttl + 2)).unwrap();
+    repository.apply(c, reserve(), at(6)).unwrap();
+    assert!(repository.apply(c, reserve(), at(7)).is_err());
+    repository.apply(c, reserve(), at(6 + ttl)).unwrap();
+
+    let events = take_events();
+    let prepared: Vec<&str> = events
+        .iter()
+        .filter_map(|event| event.strip_prefix("PREPARE "))
+        .collect();
+    let prepared_updates = prepared.iter().filter(|sql| sql.starts_with("UPDATE"));
+    // Hold, sale, expiry; a release binds NULLs into the very statement a hold uses.
+    assert_eq!(prepared_updates.count(), 3, "{events:#?}");
+    for sent in events.iter().filter_map(|event| event.strip_prefix("SEND ")) {
+        if sent.starts_with("UPDATE") {
+            assert!(prepared.contains(&sent), "not prepared as sent: {sent}\n{events:#?}");
+        }
+    }
+}
+
 #[test]
 fn a_connection_that_died_is_never_handed_out_again() {
     let _serial = recording();
