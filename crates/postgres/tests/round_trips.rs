@@ -110,7 +110,9 @@ fn every_write_renders_the_sql_it_was_prepared_with() {
     repository.apply(b, reserve(), at(3)).unwrap();
     repository.apply(b, Command::Release, at(4)).unwrap();
     repository.apply(b, reserve(), at(5)).unwrap();
-    assert!(repository.apply(b, Command::Confirm, at(5 + ttl + 1)).is_err());
+    assert!(repository
+        .apply(b, Command::Confirm, at(5 + ttl + 1))
+        .is_err());
     repository.apply(b, reserve(), at(5 + ttl + 2)).unwrap();
     repository.apply(c, reserve(), at(6)).unwrap();
     assert!(repository.apply(c, reserve(), at(7)).is_err());
@@ -124,9 +126,15 @@ fn every_write_renders_the_sql_it_was_prepared_with() {
     let prepared_updates = prepared.iter().filter(|sql| sql.starts_with("UPDATE"));
     // Hold, sale, expiry; a release binds NULLs into the very statement a hold uses.
     assert_eq!(prepared_updates.count(), 3, "{events:#?}");
-    for sent in events.iter().filter_map(|event| event.strip_prefix("SEND ")) {
+    for sent in events
+        .iter()
+        .filter_map(|event| event.strip_prefix("SEND "))
+    {
         if sent.starts_with("UPDATE") {
-            assert!(prepared.contains(&sent), "not prepared as sent: {sent}\n{events:#?}");
+            assert!(
+                prepared.contains(&sent),
+                "not prepared as sent: {sent}\n{events:#?}"
+            );
         }
     }
 }
