@@ -165,3 +165,17 @@ fn inconsistent_pool_sizes_and_log_levels_are_refused() {
     let text = error_text(&[("RUST_LOG", "info,[[")]);
     assert!(text.contains("log.level"), "{text}");
 }
+
+#[test]
+fn a_zero_response_deadline_is_refused_and_the_default_is_10_s() {
+    assert_eq!(
+        load(&[]).unwrap().server.response_deadline(),
+        std::time::Duration::from_secs(10)
+    );
+    let text = error_text(&[("APP__SERVER__RESPONSE_DEADLINE_MS", "0")]);
+    assert!(text.contains("server.response_deadline_ms"), "{text}");
+    assert!(
+        text.contains("environment variable APP__SERVER__RESPONSE_DEADLINE_MS"),
+        "{text}"
+    );
+}
