@@ -59,6 +59,7 @@ pub struct DatabaseSettings {
     pub checkout_timeout_ms: u64,
     pub connect_timeout_seconds: u64,
     pub statement_timeout_ms: u64,
+    pub tcp_keepalive_seconds: u64,
     pub startup_timeout_seconds: u64,
 }
 

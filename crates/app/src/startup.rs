@@ -200,6 +200,8 @@ fn pool_settings(settings: &DatabaseSettings) -> PoolSettings {
         connect_timeout: Duration::from_secs(settings.connect_timeout_seconds),
         statement_timeout: (settings.statement_timeout_ms > 0)
             .then(|| Duration::from_millis(settings.statement_timeout_ms)),
+        tcp_keepalive: (settings.tcp_keepalive_seconds > 0)
+            .then(|| Duration::from_secs(settings.tcp_keepalive_seconds)),
     }
 }
 

@@ -34,6 +34,13 @@ pub struct PoolSettings {
     /// PostgreSQL's `statement_timeout` for every pooled connection; `None` keeps the
     /// server's. Default: 5 s. Migrations run on their own connection without it.
     pub statement_timeout: Option<Duration>,
+    /// TCP keepalive of every connection: idle time before the first probe and between
+    /// probes (libpq's `keepalives_idle`, `keepalives_interval`, whole seconds), with 3
+    /// probes, and `tcp_user_timeout` of 4 times it for data left unacknowledged; so a
+    /// connection to a database host that vanished is dropped in about 4 times this,
+    /// instead of the kernel's default of hours. `None` keeps libpq's and the system's
+    /// defaults, as does a parameter the URL sets itself. Default: 10 s.
+    pub tcp_keepalive: Option<Duration>,
 }
 
 impl Default for PoolSettings {
@@ -45,6 +52,7 @@ impl Default for PoolSettings {
             checkout_timeout: Duration::from_secs(2),
             connect_timeout: Duration::from_secs(2),
             statement_timeout: Some(Duration::from_secs(5)),
+            tcp_keepalive: Some(Duration::from_secs(10)),
         }
     }
 }
@@ -58,6 +66,7 @@ impl fmt::Debug for PoolSettings {
             .field("checkout_timeout", &self.checkout_timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("statement_timeout", &self.statement_timeout)
+            .field("tcp_keepalive", &self.tcp_keepalive)
             .finish()
     }
 }
@@ -106,6 +115,7 @@ pub fn connect(settings: &PoolSettings) -> Result<PgPool, SetupError> {
         ));
     }
     let url = with_connect_timeout(&settings.url, settings.connect_timeout)?;
+    let url = with_keepalive(&url, settings.tcp_keepalive)?;
     let pool = Pool::builder()
         .max_size(settings.max_size)
         .min_idle(settings.min_idle)
@@ -208,6 +218,29 @@ pub(crate) fn with_connect_timeout(url: &str, timeout: Duration) -> Result<Strin
     Ok(parsed.into())
 }
 
+/// `url` with libpq's TCP keepalive parameters for `keepalive` (see
+/// [`PoolSettings::tcp_keepalive`]), leaving alone any the URL sets itself.
+pub(crate) fn with_keepalive(url: &str, keepalive: Option<Duration>) -> Result<String, SetupError> {
+    let Some(keepalive) = keepalive else {
+        return Ok(url.to_owned());
+    };
+    let mut parsed = parse_url(url)?;
+    let seconds = (keepalive.as_secs() + u64::from(keepalive.subsec_nanos() > 0)).max(1);
+    let parameters = [
+        ("keepalives", "1".to_owned()),
+        ("keepalives_idle", seconds.to_string()),
+        ("keepalives_interval", seconds.to_string()),
+        ("keepalives_count", "3".to_owned()),
+        ("tcp_user_timeout", (seconds * 4 * 1000).to_string()),
+    ];
+    for (key, value) in parameters {
+        if parsed.query_pairs().all(|(existing, _)| existing != key) {
+            parsed.query_pairs_mut().append_pair(key, &value);
+        }
+    }
+    Ok(parsed.into())
+}
+
 /// The URL without its password, for logs and `Debug`.
 fn redacted(url: &str) -> String {
     match Url::parse(url) {
@@ -249,6 +282,28 @@ mod tests {
             with_connect_timeout("mysql://h/db", second),
             Err(SetupError::InvalidSettings(_))
         ));
+    }
+
+    #[test]
+    fn keepalive_parameters_are_added_unless_the_url_sets_them() {
+        assert_eq!(
+            with_keepalive("postgres://u@h/db", Some(Duration::from_millis(1500))).unwrap(),
+            "postgres://u@h/db?keepalives=1&keepalives_idle=2&keepalives_interval=2\
+             &keepalives_count=3&tcp_user_timeout=8000"
+        );
+        assert_eq!(
+            with_keepalive(
+                "postgres://u@h/db?keepalives_idle=60",
+                Some(Duration::from_secs(5))
+            )
+            .unwrap(),
+            "postgres://u@h/db?keepalives_idle=60&keepalives=1&keepalives_interval=5\
+             &keepalives_count=3&tcp_user_timeout=20000"
+        );
+        assert_eq!(
+            with_keepalive("postgres://u@h/db", None).unwrap(),
+            "postgres://u@h/db"
+        );
     }
 
     #[test]
