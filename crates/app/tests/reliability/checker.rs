@@ -58,6 +58,8 @@ pub(crate) struct Summary {
     pub(crate) confirms: usize,
     /// Tickets sold, in the database.
     pub(crate) sold: usize,
+    /// Distinct holds seen in answers and rows.
+    pub(crate) distinct_holds: usize,
 }
 
 /// Checks `records` against `rows`; panics listing every violation found.
@@ -163,6 +165,7 @@ pub(crate) fn check(records: &[Record], rows: &BTreeMap<i64, Row>) -> Summary {
         }
     }
 
+    summary.distinct_holds = holds.values().map(BTreeSet::len).sum();
     for (ticket, ticket_holds) in &holds {
         let ordered: Vec<&(String, String)> = ticket_holds.iter().collect();
         for pair in ordered.windows(2) {

@@ -38,6 +38,18 @@ pub(crate) fn request(
     connection.send(method, path, body)
 }
 
+/// `GET path` on a fresh connection, answering the status and the body as text.
+pub(crate) fn get_text(port: u16, path: &str) -> io::Result<(u16, String)> {
+    let mut stream = TcpStream::connect_timeout(
+        &SocketAddr::from(([127, 0, 0, 1], port)),
+        Duration::from_secs(5),
+    )?;
+    let head = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    stream.write_all(head.as_bytes())?;
+    let (status, _, body) = read_answer(&mut stream, Instant::now() + CLIENT_TIMEOUT)?;
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
+}
+
 /// A connection to the service reused across requests (keep-alive), reopened after
 /// any failure.
 #[derive(Debug)]

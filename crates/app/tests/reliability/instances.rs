@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::cluster::Cluster;
 use crate::load::{self, Load, Mix, Plan};
 use crate::service::{self, Service};
-use crate::{checker, one_at_a_time, service_env, DATABASE};
+use crate::{checker, http, one_at_a_time, service_env, DATABASE};
 
 /// The configuration key that runs the expiry sweeper (issue 5).
 const SWEEP_KEY: &str = "sweep_interval_seconds";
@@ -101,12 +101,46 @@ fn two_instances_with_sweepers_never_hold_a_ticket_twice() {
          AND reservation_expires_at > now()",
     );
     assert_eq!(early.trim(), "0", "holds expired before their time");
+    // Each hold is expired at most once (by a sweeper, or by a confirm finding it lapsed):
+    // the two services together wrote EXPIRED no more often than there were holds that
+    // were not sold (plus reserves whose outcome is unknown).
+    let mut expired_writes = 0.0;
+    for service in [&first, &second] {
+        let (status, metrics) = http::get_text(service.port(), "/metrics").unwrap();
+        assert_eq!(status, 200, "{metrics}");
+        for by in ["sweeper", "confirm"] {
+            let series = format!("reservations_expired_total{{by=\"{by}\"}}");
+            expired_writes += metrics
+                .lines()
+                .find_map(|line| {
+                    let (name, value) = line.rsplit_once(' ')?;
+                    (name == series).then(|| value.parse::<f64>().unwrap())
+                })
+                .unwrap_or(0.0);
+        }
+        assert_eq!(
+            service.log_lines_with("expiry sweeper started"),
+            1,
+            "a sweeper did not start"
+        );
+    }
+    let unknown_reserves = records
+        .iter()
+        .filter(|r| r.op == load::Op::Reserve && !matches!(r.status(), Some(201 | 409)))
+        .count();
+    let unsold_holds = summary.distinct_holds - summary.sold + unknown_reserves;
+    assert!(expired_writes > 0.0, "the sweepers expired nothing");
+    assert!(
+        expired_writes <= unsold_holds as f64,
+        "{expired_writes} EXPIRED writes for {unsold_holds} holds that were not sold"
+    );
     let expired = cluster.psql(
         DATABASE,
         "SELECT count(*) FROM tickets WHERE reservation_status = 'EXPIRED'",
     );
     eprintln!(
-        "instances: {} requests {:?}; {summary:?}; {} tickets EXPIRED at the end",
+        "instances: {} requests {:?}; {summary:?}; {expired_writes} EXPIRED writes; {} tickets \
+         EXPIRED at the end",
         records.len(),
         load::status_counts(&records),
         expired.trim()
