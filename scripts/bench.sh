@@ -15,7 +15,8 @@
 #             the median of every figure.
 # Environment: BENCH_COUNT (tickets, 1000000), BENCH_SECONDS (per scenario, 10),
 # BENCH_CONNECTIONS (32), BENCH_HOT_CONNECTIONS (64), BENCH_HOT_TICKETS (100),
-# BENCH_WRK_THREADS (2), BENCH_KEEP_LOGS=1 (keep the work directory), and any setting of
+# BENCH_WRK_THREADS (2), BENCH_KEEP_LOGS=1 (keep the work directory), BENCH_BINARY (a
+# built `ticketing` to measure instead of building target/release), and any setting of
 # the service (APP__DATABASE__POOL_MAX_SIZE, APP__SERVER__WORKERS, ...). The service runs
 # with APP_ENV=production (JSON logs at info), as it would in production.
 set -euo pipefail
@@ -28,7 +29,7 @@ while [[ $# -gt 0 ]]; do
         --smoke) SMOKE=1; shift ;;
         --runs) RUNS=${2:?--runs needs a number}; shift 2 ;;
         --runs=*) RUNS=${1#--runs=}; shift ;;
-        -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
         *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -122,9 +123,14 @@ trap cleanup EXIT
 
 SERVER_URL=$(scripts/ensure-postgres.sh)
 log "PostgreSQL at $SERVER_URL"
-log "building the release binary"
-cargo build --release --locked -q -p ticketing-app >&2
-BINARY=${CARGO_TARGET_DIR:-target}/release/ticketing
+if [[ -n ${BENCH_BINARY:-} ]]; then
+    BINARY=$BENCH_BINARY
+    [[ -x $BINARY ]] || fail "BENCH_BINARY=$BINARY is not an executable"
+else
+    log "building the release binary"
+    cargo build --release --locked -q -p ticketing-app >&2
+    BINARY=${CARGO_TARGET_DIR:-target}/release/ticketing
+fi
 
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -201,7 +207,9 @@ for run in $(seq 1 "$RUNS"); do
     DB_URL=$(with_database "$SERVER_URL" "$DATABASE")
     export APP_ENV=production RESERVATION_TTL_SECONDS=$TTL NO_COLOR=1
 
-    log "run $run/$RUNS: seeding $COUNT tickets into $DATABASE"
+    # How busy the machine was (other processes share its cores): 1-minute load average.
+    load_before=$(cut -d ' ' -f 1 /proc/loadavg)
+    log "run $run/$RUNS: seeding $COUNT tickets into $DATABASE (load average $load_before)"
     seed_started=$(now_ns)
     seeded=$(DATABASE_URL=$DB_URL "$BINARY" seed --event "$EVENT" --count "$COUNT" \
         --seat-prefix S- 2>"$WORK/seed.log") || fail "seeding failed: $(cat "$WORK/seed.log")"
@@ -227,8 +235,8 @@ for run in $(seq 1 "$RUNS"); do
         sleep 0.005
     done
     healthy_ms=$((($(now_ns) - started) / 1000000))
-    printf '%s\tstartup\texec_to_healthy_ms=%s seed_ms=%s rss_kib=%s\n' "$run" "$healthy_ms" \
-        "$seed_ms" "$(peak_rss_kib)" >>"$RESULTS"
+    printf '%s\tstartup\texec_to_healthy_ms=%s seed_ms=%s rss_kib=%s load_before=%s\n' "$run" \
+        "$healthy_ms" "$seed_ms" "$(peak_rss_kib)" "$load_before" >>"$RESULTS"
     log "healthy $healthy_ms ms after exec; scenarios of $DURATION s at $CONNECTIONS connections"
 
     run_wrk "$run" reserve reserve.lua "$WRK_THREADS" "$CONNECTIONS" "$FIRST" "$LAST"
@@ -244,6 +252,7 @@ for run in $(seq 1 "$RUNS"); do
         reservation_confirmed_at = NULL WHERE reservation_status IS NOT NULL"
     settle_database
     run_pgbench "$run" "$FIRST" "$LAST"
+    printf '%s\tload\tafter=%s\n' "$run" "$(cut -d ' ' -f 1 /proc/loadavg)" >>"$RESULTS"
     drop_database
 done
 

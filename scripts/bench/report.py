@@ -72,6 +72,8 @@ def derive(run, clock_ticks):
             "healthy_ms": raw["exec_to_healthy_ms"],
             "seed_ms": raw["seed_ms"],
             "rss": raw["rss_kib"] / MIB,
+            "load_before": raw.get("load_before", -1.0),
+            "load_after": run.get("load", {}).get("after", -1.0),
         }
     return figures
 
@@ -138,6 +140,12 @@ def main():
         print(f"exec to healthy /api/health (migrated database): {healthy:.0f} ms")
         print(f"seeding {args.tickets} tickets (ticketing seed, whole command): {seed_ms:.0f} ms")
     print(f"peak RSS of the service over all scenarios and runs: {peak:.1f} MiB")
+    loads = [
+        f"{run['startup']['load_before']:.2f} -> {run['startup']['load_after']:.2f}"
+        for run in per_run
+        if "startup" in run
+    ]
+    print(f"1-minute load average before -> after each run (2 cores): {', '.join(loads)}")
     if n > 1:
         for scenario in SCENARIOS + ["pgbench"]:
             values = [f"{run[scenario]['rps']:.0f}" for run in per_run if scenario in run]
