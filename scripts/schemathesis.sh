@@ -152,9 +152,11 @@ for id in $(seq 11 20); do call POST "/api/tickets/$id/confirm" 200; done
 call DELETE /api/tickets/46/reservation 200
 log "seeded tickets 1..$SEEDED; running schemathesis $SCHEMATHESIS_VERSION (at most $MAX_EXAMPLES examples per operation)"
 
-# Run from a directory under target/: schemathesis and hypothesis keep their caches (and
-# replay earlier crashes from them) in the working directory.
+# Run from a fresh directory under target/: schemathesis and hypothesis keep caches in the
+# working directory and replay earlier cases from them, which after a change of the
+# document made schemathesis itself fail; each run starts clean instead.
 RUN_DIR=${CARGO_TARGET_DIR:-target}/schemathesis-run
+rm -rf "$RUN_DIR"
 mkdir -p "$RUN_DIR"
 HOOKS_DIR=$PWD/scripts/schemathesis
 SCHEMATHESIS=$PWD/$VENV/bin/schemathesis

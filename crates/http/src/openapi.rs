@@ -10,8 +10,10 @@ use actix_web::dev::ResourceDef;
 use actix_web::http::header;
 use actix_web::web::{self, Bytes};
 use actix_web::{get, App, HttpRequest, HttpResponse};
+use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::PathItem;
-use utoipa::openapi::OpenApi as Document;
+use utoipa::openapi::schema::{Object, Type};
+use utoipa::openapi::{OpenApi as Document, RefOr};
 use utoipa::OpenApi;
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::AppExt;
@@ -74,11 +76,12 @@ impl std::fmt::Debug for ApiDocument {
 }
 
 pub(crate) static DOCUMENT: LazyLock<Arc<ApiDocument>> = LazyLock::new(|| {
-    let (_, document) = App::new()
+    let (_, mut document) = App::new()
         .into_utoipa_app()
         .openapi(ApiMetadata::openapi())
         .configure(register)
         .split_for_parts();
+    document_request_ids(&mut document);
     let json = Bytes::from(document.to_json().unwrap_or_else(|error| {
         // The document is built from static annotations; this cannot fail at run time
         // unless serde_json does, which a test would show.
@@ -97,6 +100,43 @@ pub(crate) static DOCUMENT: LazyLock<Arc<ApiDocument>> = LazyLock::new(|| {
         routes,
     })
 });
+
+/// The request id header as the document spells it (`observe` matches it in any case).
+const REQUEST_ID: &str = "X-Request-Id";
+
+/// Adds the `X-Request-Id` header to every response, as the `observe` middleware sends
+/// it on every route. (The request header is described in the document's description,
+/// not as a parameter: schemathesis's inferred links fill header parameters with ids.)
+fn document_request_ids(document: &mut Document) {
+    let header = HeaderBuilder::new()
+        .schema(Object::with_type(Type::String))
+        .description(Some(
+            "The request's own `X-Request-Id` when it sent a sane one, else a UUID v4 \
+             generated for it; it is on every log line about the request.",
+        ))
+        .build();
+    for item in document.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ];
+        for operation in operations.into_iter().flatten() {
+            for response in operation.responses.responses.values_mut() {
+                if let RefOr::T(response) = response {
+                    response
+                        .headers
+                        .insert(REQUEST_ID.to_owned(), header.clone());
+                }
+            }
+        }
+    }
+}
 
 /// The methods a path item documents, in the order `Allow` lists them.
 fn methods(item: &PathItem) -> Vec<&'static str> {

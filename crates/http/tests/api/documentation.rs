@@ -188,6 +188,21 @@ async fn the_document_is_served_and_lists_every_error_code() {
 }
 
 #[actix_web::test]
+async fn every_operation_documents_the_request_id() {
+    let document = document();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                assert_eq!(
+                    response["headers"]["X-Request-Id"]["schema"]["type"], "string",
+                    "{method} {path} {status}"
+                );
+            }
+        }
+    }
+}
+
+#[actix_web::test]
 async fn the_new_ticket_schema_states_the_domain_limits() {
     let document = document();
     let schema = &document["components"]["schemas"]["NewTicket"];
