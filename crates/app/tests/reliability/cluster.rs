@@ -7,6 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Once;
 use std::time::{Duration, Instant};
 
 /// A PostgreSQL server of our own, stopped and deleted when dropped.
@@ -23,7 +24,9 @@ impl Cluster {
     /// Creates and starts a cluster named after the scenario.
     pub(crate) fn start(name: &str) -> Self {
         static SEQUENCE: AtomicU32 = AtomicU32::new(0);
+        static STALE_REMOVED: Once = Once::new();
         let bin = postgres_bin();
+        STALE_REMOVED.call_once(|| remove_stale_clusters(&bin));
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
             "reliability-{name}-{}-{}",
             std::process::id(),
@@ -287,6 +290,44 @@ impl Drop for Session {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Stops and deletes the clusters of test processes that died without cleaning up (killed
+/// mid-run): their directories are named `reliability-<scenario>-<pid>-<n>`.
+fn remove_stale_clusters(bin: &Path) {
+    let Ok(entries) = fs::read_dir(env!("CARGO_TARGET_TMPDIR")) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix("reliability-")
+            .and_then(|rest| rest.rsplit('-').nth(1))
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        let data = entry.path().join("data");
+        if data.join("postmaster.pid").exists() {
+            let mut command = if is_root() {
+                let mut command = Command::new("runuser");
+                command
+                    .args(["-u", "postgres", "--"])
+                    .arg(bin.join("pg_ctl"));
+                command
+            } else {
+                Command::new(bin.join("pg_ctl"))
+            };
+            let _ = command
+                .args(["-D", &data.to_string_lossy(), "-m", "immediate", "stop"])
+                .stdin(Stdio::null())
+                .output();
+        }
+        let _ = fs::remove_dir_all(entry.path());
     }
 }
 
