@@ -152,9 +152,13 @@ run_wrk() {
     reset_peak_rss
     local cpu_before
     cpu_before=$(cpu_ticks)
+    python3 scripts/bench/cpu.py snapshot "$WORK/cpu.before"
     wrk -t "$threads" -c "$connections" -d "${DURATION}s" --timeout 5s --latency \
-        -s "scripts/bench/$script" "$BASE_URL" -- "$first" "$last" >"$output" 2>"$output.err" ||
-        fail "wrk failed in scenario $name: $(cat "$output.err")"
+        -s "scripts/bench/$script" "$BASE_URL" -- "$first" "$last" >"$output" 2>"$output.err" &
+    local loader=$!
+    local foreign
+    foreign=$(foreign_cpu "$loader" "$SERVER_PID")
+    wait "$loader" || fail "wrk failed in scenario $name: $(cat "$output.err")"
     local cpu_after rss line
     cpu_after=$(cpu_ticks)
     rss=$(peak_rss_kib)
@@ -163,8 +167,20 @@ run_wrk() {
         log "wrk ($name) said: $(head -n 3 "$output.err")"
     fi
     # key=value pairs into one TSV line: run, scenario, then the pairs.
-    printf '%s\t%s\t%s rss_kib=%s cpu_ticks=%s\n' "$run" "$name" "${line#RESULT }" "$rss" \
-        "$((cpu_after - cpu_before))" >>"$RESULTS"
+    printf '%s\t%s\t%s rss_kib=%s cpu_ticks=%s foreign_pct=%s\n' "$run" "$name" "${line#RESULT }" \
+        "$rss" "$((cpu_after - cpu_before))" "$foreign" >>"$RESULTS"
+}
+
+# foreign_cpu PID...: while the load generator runs (the snapshot "before" was taken just
+# before it started), the share of the machine other processes used: compilers, other
+# people's tests. Taken shortly before the end, while the benchmark's processes still exist.
+foreign_cpu() {
+    local pids=()
+    for pid in "$@"; do pids+=(--pid "$pid"); done
+    sleep "$(python3 -c "print(max($DURATION - 0.3, 0.2))")"
+    python3 scripts/bench/cpu.py snapshot "$WORK/cpu.after"
+    python3 scripts/bench/cpu.py foreign "$WORK/cpu.before" "$WORK/cpu.after" \
+        --database "$DATABASE" "${pids[@]}" --top 2>>"$WORK/foreign.log"
 }
 
 # run_pgbench RUN FIRST LAST: the ceiling, one TSV line.
@@ -174,12 +190,17 @@ run_pgbench() {
     now=$(date -u +%Y-%m-%dT%H:%M:%S.%6NZ)
     expires=$(date -u -d "+$TTL seconds" +%Y-%m-%dT%H:%M:%S.%6NZ)
     # The bound values of a reservation: write a hold from these phases (Command::write).
-    (cd "$WORK" && "$PGBENCH" -n -M prepared -c "$CONNECTIONS" -j "$WRK_THREADS" -T "$DURATION" \
+    python3 scripts/bench/cpu.py snapshot "$WORK/cpu.before"
+    (cd "$WORK" && exec "$PGBENCH" -n -M prepared -c "$CONNECTIONS" -j "$WRK_THREADS" -T "$DURATION" \
         -f "$OLDPWD/scripts/bench/reserve.sql" -l --log-prefix=pgbench-run$run \
         -D first="$first" -D last="$last" -D now="$now" -D expires="$expires" \
         -D tentative=TENTATIVE -D expired_status=EXPIRED -D confirmed_status=CONFIRMED \
         -D unreserved=true -D held=false -D lapsed=true -D expired=true -D confirmed=false \
-        "$DB_URL") >"$output" 2>&1 || fail "pgbench failed: $(tail -n 5 "$output")"
+        "$DB_URL") >"$output" 2>&1 &
+    local loader=$!
+    local foreign
+    foreign=$(foreign_cpu "$loader")
+    wait "$loader" || fail "pgbench failed: $(tail -n 5 "$output")"
     local tps failed
     tps=$(sed -nE 's/^tps = ([0-9.]+) \(without initial connection time\)/\1/p' "$output")
     failed=$(sed -nE 's/^number of failed transactions: ([0-9]+).*/\1/p' "$output")
@@ -191,8 +212,8 @@ run_pgbench() {
     p50=$(sed -n "$(((n + 1) / 2))p" "$WORK/latencies")
     p99=$(sed -n "$(((n * 99 + 99) / 100))p" "$WORK/latencies")
     rm -f "$WORK"/pgbench-run"$run".*
-    printf '%s\tpgbench\ttps=%s requests=%s p50_us=%s p99_us=%s failed=%s\n' \
-        "$run" "$tps" "$n" "${p50:-0}" "${p99:-0}" "${failed:-0}" >>"$RESULTS"
+    printf '%s\tpgbench\ttps=%s requests=%s p50_us=%s p99_us=%s failed=%s foreign_pct=%s\n' \
+        "$run" "$tps" "$n" "${p50:-0}" "${p99:-0}" "${failed:-0}" "$foreign" >>"$RESULTS"
 }
 
 # VACUUM (ANALYZE) the tickets and write the dirty pages out (CHECKPOINT needs a superuser;

@@ -56,6 +56,7 @@ def derive(run, clock_ticks):
             if raw["requests"]
             else 0.0,
             "requests": raw["requests"],
+            "foreign": raw.get("foreign_pct", -1.0),
         }
     if "pgbench" in run:
         raw = run["pgbench"]
@@ -65,6 +66,7 @@ def derive(run, clock_ticks):
             "p99": raw["p99_us"] / 1000,
             "failed": raw["failed"],
             "requests": raw["requests"],
+            "foreign": raw.get("foreign_pct", -1.0),
         }
     if "startup" in run:
         raw = run["startup"]
@@ -146,6 +148,12 @@ def main():
         if "startup" in run
     ]
     print(f"1-minute load average before -> after each run (2 cores): {', '.join(loads)}")
+    foreign = [
+        f"{labels.get(scenario, scenario)} {m(scenario, 'foreign'):.1f}%"
+        for scenario in SCENARIOS + ["pgbench"]
+        if m(scenario, "foreign") is not None
+    ]
+    print(f"CPU used by other processes during each scenario (share of all cores): {', '.join(foreign)}")
     if n > 1:
         for scenario in SCENARIOS + ["pgbench"]:
             values = [f"{run[scenario]['rps']:.0f}" for run in per_run if scenario in run]
