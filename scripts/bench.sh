@@ -18,7 +18,9 @@
 # BENCH_WRK_THREADS (2), BENCH_KEEP_LOGS=1 (keep the work directory), BENCH_BINARY (a
 # built `ticketing` to measure instead of building target/release), and any setting of
 # the service (APP__DATABASE__POOL_MAX_SIZE, APP__SERVER__WORKERS, ...). The service runs
-# with APP_ENV=production (JSON logs at info), as it would in production.
+# with APP_ENV=production (JSON logs at info, an access line per request), and unless
+# told otherwise with one HTTP worker and 8 connections: here it shares two cores with
+# PostgreSQL and the load generator, and that sizing measured best (BENCHMARKS.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,7 +31,7 @@ while [[ $# -gt 0 ]]; do
         --smoke) SMOKE=1; shift ;;
         --runs) RUNS=${2:?--runs needs a number}; shift 2 ;;
         --runs=*) RUNS=${1#--runs=}; shift ;;
-        -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,24p' "$0"; exit 0 ;;
         *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -227,6 +229,8 @@ for run in $(seq 1 "$RUNS"); do
     DATABASE="ticketing_bench_$(date +%s)_$$_$run"
     DB_URL=$(with_database "$SERVER_URL" "$DATABASE")
     export APP_ENV=production RESERVATION_TTL_SECONDS=$TTL NO_COLOR=1
+    export APP__SERVER__WORKERS=${APP__SERVER__WORKERS:-1}
+    export APP__DATABASE__POOL_MAX_SIZE=${APP__DATABASE__POOL_MAX_SIZE:-8}
 
     # How busy the machine was (other processes share its cores): 1-minute load average.
     load_before=$(cut -d ' ' -f 1 /proc/loadavg)
@@ -258,7 +262,8 @@ for run in $(seq 1 "$RUNS"); do
     healthy_ms=$((($(now_ns) - started) / 1000000))
     printf '%s\tstartup\texec_to_healthy_ms=%s seed_ms=%s rss_kib=%s load_before=%s\n' "$run" \
         "$healthy_ms" "$seed_ms" "$(peak_rss_kib)" "$load_before" >>"$RESULTS"
-    log "healthy $healthy_ms ms after exec; scenarios of $DURATION s at $CONNECTIONS connections"
+    log "healthy $healthy_ms ms after exec; scenarios of $DURATION s at $CONNECTIONS connections" \
+        "($APP__SERVER__WORKERS HTTP workers, $APP__DATABASE__POOL_MAX_SIZE database connections)"
 
     run_wrk "$run" reserve reserve.lua "$WRK_THREADS" "$CONNECTIONS" "$FIRST" "$LAST"
     # One connection per wrk thread, so each connection confirms the hold it just got.
