@@ -175,11 +175,12 @@ run_wrk() {
 
 # foreign_cpu PID...: while the load generator runs (the snapshot "before" was taken just
 # before it started), the share of the machine other processes used: compilers, other
-# people's tests. Taken shortly before the end, while the benchmark's processes still exist.
+# people's tests. Taken before the end, while the benchmark's processes still exist.
 foreign_cpu() {
     local pids=()
     for pid in "$@"; do pids+=(--pid "$pid"); done
-    sleep "$(python3 -c "print(max($DURATION - 0.3, 0.2))")"
+    # At 80% of the run: the snapshot takes a moment, and the processes must still be there.
+    sleep "$(python3 -c "print($DURATION * 0.8)")"
     python3 scripts/bench/cpu.py snapshot "$WORK/cpu.after"
     python3 scripts/bench/cpu.py foreign "$WORK/cpu.before" "$WORK/cpu.after" \
         --database "$DATABASE" "${pids[@]}" --top 2>>"$WORK/foreign.log"

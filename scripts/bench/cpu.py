@@ -28,6 +28,7 @@ PG_BACKGROUND = (
 
 
 def snapshot():
+    started = time.monotonic()
     with open("/proc/stat", encoding="ascii") as stat:
         fields = stat.readline().split()[1:]
     # user nice system idle iowait irq softirq: busy is the time processes ran (user, nice,
@@ -51,7 +52,7 @@ def snapshot():
         if not title.strip():
             title = "[" + raw[raw.find("(") + 1 : raw.rfind(")")] + "]"
         processes[entry] = {"title": title[:200], "ticks": ticks}
-    return {"time": time.monotonic(), "busy": busy, "processes": processes}
+    return {"time": started, "busy": busy, "processes": processes}
 
 
 def is_ours(pid, process, pids, database):
