@@ -95,6 +95,7 @@ impl Application {
             host = %server_settings.host,
             port,
             ttl_seconds = settings.reservation.ttl().num_seconds(),
+            environment = %settings.environment,
             "listening"
         );
         Ok(Self {
