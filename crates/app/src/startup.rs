@@ -181,7 +181,7 @@ fn is_unreachable(error: &anyhow::Error) -> bool {
 
 fn try_prepare_database(settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
     let pool_settings = pool_settings(settings);
-    if ticketing_postgres::create_database_if_missing(&pool_settings.url)? {
+    if ticketing_postgres::create_database_if_missing(&pool_settings)? {
         tracing::info!("created the database");
     }
     let pool = ticketing_postgres::connect(&pool_settings)?;

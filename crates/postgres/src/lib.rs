@@ -13,7 +13,7 @@
 //!     url: "postgres://postgres@127.0.0.1:5432/ticketing".to_owned(),
 //!     ..PoolSettings::default()
 //! };
-//! ticketing_postgres::create_database_if_missing(&settings.url)?;
+//! ticketing_postgres::create_database_if_missing(&settings)?;
 //! let pool = connect(&settings)?;
 //! run_migrations(&pool)?;
 //! let repository = PgTicketRepository::new(pool);

@@ -1,6 +1,8 @@
 //! The migrations in `migrations/`, embedded in the binary, and creating the database
 //! they run in.
 
+use std::time::Duration;
+
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::sql_types::Text;
@@ -61,23 +63,45 @@ fn with_migration_lock<T>(
     result
 }
 
-/// Creates the database that `url` names when it does not exist yet, connecting to the
-/// `postgres` maintenance database of the same server. Answers whether it created it.
+/// Creates the database that `settings.url` names when it does not exist yet, and
+/// answers whether it created it. It connects to that database first, so a database that
+/// exists needs no more than the service needs anyway (managed servers often refuse
+/// CONNECT on `postgres`); only when the server answers that it does not exist does it
+/// connect to the `postgres` maintenance database of the same server to create it. Both
+/// connections wait at most `settings.connect_timeout`.
 ///
-/// Errors: [`SetupError::InvalidSettings`] when `url` names no database,
+/// Errors: [`SetupError::InvalidSettings`] when the URL names no database,
 /// [`SetupError::Unavailable`] when the server cannot be reached, and
 /// [`SetupError::Unexpected`] when it refuses (e.g. the role may not create databases).
-pub fn create_database_if_missing(url: &str) -> Result<bool, SetupError> {
-    let name = database_name(url)?;
-    let mut server = connect_to_database(url, "postgres")?;
-    if database_exists(&mut server, &name)? {
-        return Ok(false);
+pub fn create_database_if_missing(settings: &PoolSettings) -> Result<bool, SetupError> {
+    let name = database_name(&settings.url)?;
+    let url = with_connect_timeout(&settings.url, settings.connect_timeout)?;
+    match PgConnection::establish(&url) {
+        Ok(_) => return Ok(false),
+        Err(error) if !is_missing_database(&error, &name) => {
+            return Err(connection_setup_error(error))
+        }
+        Err(_) => {}
     }
+    let mut server = connect_to_database(&settings.url, "postgres", settings.connect_timeout)?;
     match server.batch_execute(&format!("CREATE DATABASE {}", quote_identifier(&name))) {
         Ok(()) => Ok(true),
         // Another process created it in between: that is what we wanted.
         Err(_) if database_exists(&mut server, &name)? => Ok(false),
         Err(error) => Err(setup_error(error)),
+    }
+}
+
+/// The server refused the connection because database `name` does not exist (SQLSTATE
+/// 3D000). libpq hands Diesel only the message, so that is matched: English, PostgreSQL's
+/// default `lc_messages`; on a server set to translate its messages the database must be
+/// created beforehand (the error is answered as `Unavailable`).
+fn is_missing_database(error: &diesel::ConnectionError, name: &str) -> bool {
+    match error {
+        diesel::ConnectionError::BadConnection(message) => {
+            message.contains(&format!("database \"{name}\" does not exist"))
+        }
+        _ => false,
     }
 }
 
@@ -114,11 +138,16 @@ fn percent_decode(text: &str) -> Option<String> {
     String::from_utf8(decoded).ok()
 }
 
-/// A connection to `database` on the server that `url` points at.
-pub(crate) fn connect_to_database(url: &str, database: &str) -> Result<PgConnection, SetupError> {
+/// A connection to `database` on the server that `url` points at, waiting at most
+/// `connect_timeout` (unless the URL sets its own).
+pub(crate) fn connect_to_database(
+    url: &str,
+    database: &str,
+    connect_timeout: Duration,
+) -> Result<PgConnection, SetupError> {
     let mut parsed = parse_url(url)?;
     parsed.set_path(database);
-    let url = with_connect_timeout(parsed.as_str(), PoolSettings::default().connect_timeout)?;
+    let url = with_connect_timeout(parsed.as_str(), connect_timeout)?;
     PgConnection::establish(&url).map_err(connection_setup_error)
 }
 
@@ -160,6 +189,29 @@ mod tests {
             database_name("postgres://u@h/"),
             Err(SetupError::InvalidSettings(_))
         ));
+    }
+
+    #[test]
+    fn only_a_missing_database_is_created_not_a_missing_role_or_a_refusal() {
+        let missing = |message: &str| {
+            is_missing_database(
+                &diesel::ConnectionError::BadConnection(message.to_owned()),
+                "ticketing",
+            )
+        };
+        let failed = "connection to server at \"127.0.0.1\", port 5432 failed: FATAL:  ";
+        assert!(missing(&format!(
+            "{failed}database \"ticketing\" does not exist\n"
+        )));
+        assert!(!missing(&format!(
+            "{failed}role \"ticketing\" does not exist\n"
+        )));
+        assert!(!missing(&format!(
+            "{failed}database \"other\" does not exist\n"
+        )));
+        assert!(!missing(&format!(
+            "{failed}permission denied for database \"ticketing\"\n"
+        )));
     }
 
     #[test]

@@ -113,8 +113,12 @@ impl TestDatabase {
     /// Runs raw SQL (one or more statements) in this database, bypassing the adapter:
     /// for arranging rows by hand. Answers the server's message when it refuses.
     pub fn execute(&self, sql: &str) -> Result<(), String> {
-        let mut connection = connect_to_database(&self.url, &self.name)
-            .unwrap_or_else(|error| panic!("cannot connect to {}: {error}", self.name));
+        let mut connection = connect_to_database(
+            &self.url,
+            &self.name,
+            PoolSettings::default().connect_timeout,
+        )
+        .unwrap_or_else(|error| panic!("cannot connect to {}: {error}", self.name));
         connection
             .batch_execute(sql)
             .map_err(|error| error.to_string())
@@ -171,7 +175,11 @@ fn database_url(name: &str) -> String {
 }
 
 fn try_admin_connection() -> Result<PgConnection, SetupError> {
-    connect_to_database(&server_url(), "postgres")
+    connect_to_database(
+        &server_url(),
+        "postgres",
+        PoolSettings::default().connect_timeout,
+    )
 }
 
 fn admin_connection() -> PgConnection {

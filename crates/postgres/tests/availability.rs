@@ -67,18 +67,17 @@ fn an_unreachable_database_answers_unavailable_within_the_checkout_timeout() {
 
 #[test]
 fn setting_up_an_unreachable_database_is_unavailable() {
-    let url = closed_port_url();
-    let pool = connect(&PoolSettings {
-        url: url.clone(),
+    let settings = PoolSettings {
+        url: closed_port_url(),
         ..PoolSettings::default()
-    })
-    .unwrap();
+    };
+    let pool = connect(&settings).unwrap();
     assert!(matches!(
         run_migrations(&pool),
         Err(SetupError::Unavailable(_))
     ));
     assert!(matches!(
-        create_database_if_missing(&url),
+        create_database_if_missing(&settings),
         Err(SetupError::Unavailable(_))
     ));
 }

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use ticketing_postgres::test_db::{revert_all_migrations, TestDatabase};
-use ticketing_postgres::{create_database_if_missing, run_migrations};
+use ticketing_postgres::{create_database_if_missing, run_migrations, PoolSettings};
 
 /// Whether the database has a table or index of this name.
 fn has(db: &TestDatabase, relation: &str) -> bool {
@@ -53,11 +53,14 @@ fn the_database_is_created_once() {
     let db = TestDatabase::empty();
     // Named like a test database so that a crashed run's copy is swept.
     let name = format!("{}_new", db.name());
-    let url = db.url().replace(db.name(), &name);
+    let new = PoolSettings {
+        url: db.url().replace(db.name(), &name),
+        ..db.settings()
+    };
 
-    assert!(create_database_if_missing(&url).unwrap());
-    assert!(!create_database_if_missing(&url).unwrap());
-    assert!(!create_database_if_missing(db.url()).unwrap());
+    assert!(create_database_if_missing(&new).unwrap());
+    assert!(!create_database_if_missing(&new).unwrap());
+    assert!(!create_database_if_missing(&db.settings()).unwrap());
 
     db.execute(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
         .unwrap();
