@@ -40,11 +40,9 @@ pub async fn enforce(
     };
     match actix_web::rt::time::timeout(limit, next.call(request)).await {
         Ok(answer) => answer,
-        Err(_elapsed) => Err(ApiError::Ticket {
-            ticket_id: None,
-            error: TicketError::unavailable(DeadlinePassed(limit)),
+        Err(_elapsed) => {
+            Err(ApiError::from(TicketError::unavailable(DeadlinePassed(limit))).into())
         }
-        .into()),
     }
 }
 

@@ -70,7 +70,7 @@ impl Application {
                 // Waiting for a blocking thread is waiting for a connection: same timeout.
                 .app_data(queue_timeout.clone())
                 .wrap(actix_web::middleware::from_fn(limit_queue_wait))
-                .configure(ticketing_http::configure_with_metrics(
+                .configure(ticketing_http::configure(
                     service.clone(),
                     render_metrics.clone(),
                 ))

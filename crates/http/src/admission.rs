@@ -8,7 +8,6 @@
 //! pool's checkout timeout: a call that has not started within it is dropped unrun and
 //! answered 503 `SERVICE_UNAVAILABLE`; one that has started runs to its end.
 
-use std::future::Future;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,31 +64,32 @@ pub(crate) async fn run_blocking<T: Send + 'static>(
     let state = Arc::new(AtomicU8::new(QUEUED));
     let claim = Arc::clone(&state);
     let call = web::block(move || {
-        // Not started in time: the request has been answered; do nothing.
-        claim
+        if claim
             .compare_exchange(QUEUED, RUNNING, Ordering::SeqCst, Ordering::SeqCst)
             .is_ok()
-            .then(use_case)
+        {
+            use_case()
+        } else {
+            // Not started in time: the request has already been answered 503 and nobody
+            // reads this result; skip the use case.
+            Err(TicketError::unavailable(QueueTimedOut(limit)))
+        }
     });
     let mut call = std::pin::pin!(call);
-    let outcome = match actix_web::rt::time::timeout(limit, call.as_mut()).await {
+    match actix_web::rt::time::timeout(limit, call.as_mut()).await {
         Ok(outcome) => outcome,
         Err(_elapsed) => {
             let abandoned = state
                 .compare_exchange(QUEUED, ABANDONED, Ordering::SeqCst, Ordering::SeqCst)
                 .is_ok();
             if abandoned {
-                return Ok(Err(TicketError::unavailable(QueueTimedOut(limit))));
+                Ok(Err(TicketError::unavailable(QueueTimedOut(limit))))
+            } else {
+                // Started just in time: its own timeouts bound it now.
+                call.await
             }
-            // Started just in time: its own timeouts bound it now.
-            finish(call).await
         }
-    };
-    outcome.map(|ran| ran.unwrap_or_else(|| Err(TicketError::unavailable(QueueTimedOut(limit)))))
-}
-
-async fn finish<F: Future>(call: std::pin::Pin<&mut F>) -> F::Output {
-    call.await
+    }
 }
 
 #[cfg(test)]

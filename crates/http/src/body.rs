@@ -67,7 +67,7 @@ impl FromRequest for NewTicketBody {
 }
 
 /// The `Content-Type` header as sent, for error details.
-pub(crate) fn declared_content_type(request: &HttpRequest) -> String {
+fn declared_content_type(request: &HttpRequest) -> String {
     request
         .headers()
         .get(header::CONTENT_TYPE)

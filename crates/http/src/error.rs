@@ -7,10 +7,10 @@
 
 use std::fmt;
 
-use actix_web::error::{BlockingError, JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::error::BlockingError;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use ticketing_domain::{ReservationError, TicketId, TicketIdError};
@@ -18,7 +18,6 @@ use ticketing_ports::TicketError;
 use utoipa::ToSchema;
 
 use crate::ticket_json::rfc3339;
-use crate::BODY_LIMIT_BYTES;
 
 /// Every way a request can fail. Each variant maps to one status and `error_code`.
 #[derive(Debug, thiserror::Error)]
@@ -33,7 +32,7 @@ pub enum ApiError {
     /// A request (body, path or query) that breaks the contract; `field` names where.
     #[error("invalid {field}: {reason}")]
     Validation { field: String, reason: String },
-    /// A body longer than [`BODY_LIMIT_BYTES`], declared or streamed.
+    /// A body longer than [`crate::BODY_LIMIT_BYTES`], declared or streamed.
     #[error("request body exceeds {limit} bytes")]
     PayloadTooLarge { limit: usize },
     /// A body declared as something other than JSON.
@@ -61,6 +60,16 @@ pub enum ApiError {
     /// A use case panicked on its blocking thread.
     #[error("a use case panicked on its blocking thread")]
     Panicked(#[from] BlockingError),
+}
+
+/// A failed use case that names no ticket (creating, listing, or a request cut short).
+impl From<TicketError> for ApiError {
+    fn from(error: TicketError) -> Self {
+        Self::Ticket {
+            ticket_id: None,
+            error,
+        }
+    }
 }
 
 impl ApiError {
@@ -308,35 +317,4 @@ impl fmt::Display for CauseChain<'_> {
         }
         Ok(())
     }
-}
-
-/// Answers errors of actix's `Json` extractor with the envelope (no route uses it today;
-/// registered so that one added later cannot answer actix's plain-text bodies).
-pub(crate) fn json_extractor_error(
-    error: JsonPayloadError,
-    request: &HttpRequest,
-) -> actix_web::Error {
-    match error {
-        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
-            ApiError::PayloadTooLarge {
-                limit: BODY_LIMIT_BYTES,
-            }
-        }
-        JsonPayloadError::ContentType => ApiError::UnsupportedMediaType {
-            content_type: crate::body::declared_content_type(request),
-        },
-        JsonPayloadError::Deserialize(error) => ApiError::validation("body", error.to_string()),
-        other => ApiError::validation("body", format!("the body could not be read: {other}")),
-    }
-    .into()
-}
-
-/// Answers errors of actix's `Path` extractor with the envelope.
-pub(crate) fn path_extractor_error(error: PathError, _: &HttpRequest) -> actix_web::Error {
-    ApiError::validation("path", error.to_string()).into()
-}
-
-/// Answers errors of actix's `Query` extractor with the envelope.
-pub(crate) fn query_extractor_error(error: QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
-    ApiError::validation("query", error.to_string()).into()
 }

@@ -45,9 +45,10 @@ pub type Service = TicketService<Arc<dyn TicketRepository>, Arc<dyn Clock>>;
 /// The largest request body accepted (64 KiB); anything longer is answered with 413.
 pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
-/// The whole application: every route of [`configure`], `GET /metrics` answered by
-/// `render_metrics`, and the [`observe`] middleware (request span and id, access log,
-/// HTTP metrics) around all of it. What the binary serves.
+/// The whole application: every route of [`configure`] and the [`observe`] middleware
+/// (request span and id, access log, HTTP metrics) around all of it. Tests serve this;
+/// the binary builds its own `App` over [`configure`], adding its response deadline and
+/// [`admission::limit_queue_wait`].
 pub fn app(
     service: Arc<Service>,
     render_metrics: RenderMetrics,
@@ -61,34 +62,23 @@ pub fn app(
     >,
 > {
     App::new()
-        .configure(configure_with_metrics(service, render_metrics))
+        .configure(configure(service, render_metrics))
         .wrap(middleware::from_fn(observe::observe))
 }
 
-/// [`configure`], with `GET /metrics` answered by `render_metrics`; for an application
-/// that adds its own middleware (wrap [`observe::observe`] last, so it is outermost and
-/// sees every answer).
-pub fn configure_with_metrics(
+/// Registers the whole API on an `App`, without middleware: the documented routes (see
+/// [`openapi::document`]), `GET /metrics` answered by `render_metrics`, Swagger UI at
+/// `/docs`, and a default service answering 405 for a documented path with another
+/// method and `404 NOT_FOUND` for any other path. An application adding middleware should
+/// wrap [`observe::observe`] last, so it is outermost and sees every answer.
+pub fn configure(
     service: Arc<Service>,
     render_metrics: RenderMetrics,
 ) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
-    let configure = configure(service);
     let endpoint = web::Data::new(measure::MetricsEndpoint(render_metrics));
     move |config| {
-        config.app_data(endpoint.clone());
-        configure(config);
-    }
-}
-
-/// Registers the whole API on an `App`, without middleware: the documented routes (see
-/// [`openapi::document`]), Swagger UI at `/docs`, and a default service answering 405
-/// for a documented path with another method and `404 NOT_FOUND` for any other path.
-/// Without [`app`]'s renderer, `GET /metrics` answers an empty exposition.
-pub fn configure(
-    service: Arc<Service>,
-) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
-    move |config| {
         config.app_data(web::Data::from(service.clone()));
+        config.app_data(endpoint.clone());
         openapi::register(&mut utoipa_actix_web::service_config::ServiceConfig::new(
             config,
         ));

@@ -164,12 +164,7 @@ pub(crate) async fn list_tickets(
     service: web::Data<Service>,
     TicketListQuery(query): TicketListQuery,
 ) -> Result<HttpResponse, ApiError> {
-    let page = crate::routes::run(&service, move |service| service.list_tickets(&query))
-        .await?
-        .map_err(|error| ApiError::Ticket {
-            ticket_id: None,
-            error,
-        })?;
+    let page = crate::routes::run(&service, move |service| service.list_tickets(&query)).await??;
     Ok(HttpResponse::Ok().json(TicketPageJson {
         items: page.tickets.iter().map(TicketJson::from).collect(),
         next_after_id: page.next_after.map(TicketId::get),

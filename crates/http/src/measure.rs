@@ -33,13 +33,10 @@ const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
     )
 )]
 #[get("/metrics")]
-pub(crate) async fn prometheus_metrics(
-    endpoint: Option<web::Data<MetricsEndpoint>>,
-) -> HttpResponse {
-    let text = endpoint.map(|endpoint| (endpoint.0)()).unwrap_or_default();
+pub(crate) async fn prometheus_metrics(endpoint: web::Data<MetricsEndpoint>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, PROMETHEUS_TEXT))
-        .body(text)
+        .body((endpoint.0)())
 }
 
 /// A tentative hold was placed.

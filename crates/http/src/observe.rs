@@ -20,14 +20,14 @@ use tracing::field::Empty;
 use tracing::Instrument;
 
 /// The header a request id is read from and echoed in.
-pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The longest client-supplied request id kept; longer ones are replaced.
-pub const MAX_REQUEST_ID_LEN: usize = 128;
+const MAX_REQUEST_ID_LEN: usize = 128;
 
 /// The `route` label of a request that matched no route, so that random paths cannot
 /// create new series.
-pub const UNMATCHED_ROUTE: &str = "unmatched";
+const UNMATCHED_ROUTE: &str = "unmatched";
 
 /// Wraps one request: see the module docs. Use with `actix_web::middleware::from_fn`.
 pub async fn observe(

@@ -23,10 +23,10 @@ use crate::error::{ErrorBody, ErrorCode};
 use crate::ApiError;
 
 /// Where the document is served.
-pub const OPENAPI_PATH: &str = "/api/openapi.json";
+const OPENAPI_PATH: &str = "/api/openapi.json";
 
 /// Where Swagger UI is served (`/docs` redirects to `/docs/`).
-pub const DOCS_PATH: &str = "/docs";
+const DOCS_PATH: &str = "/docs";
 
 /// The parts of the document that no route carries: metadata and shared schemas.
 #[derive(OpenApi)]

@@ -12,14 +12,14 @@ use ticketing_ports::{TicketError, TicketView};
 use utoipa::ToSchema;
 
 use crate::body::{NewTicketBody, NewTicketJson};
-use crate::error::{json_extractor_error, path_extractor_error, query_extractor_error, ErrorBody};
+use crate::error::ErrorBody;
 use crate::path::TicketIdParam;
 use crate::path::TicketIdPath;
 use crate::ticket_json::TicketJson;
-use crate::{ApiError, Service, BODY_LIMIT_BYTES};
+use crate::{ApiError, Service};
 
-/// The routes under `/api`, with their extractor settings. The service itself is
-/// application data (see [`crate::configure`]), so the document can be built without one.
+/// The routes under `/api`. The service itself is application data (see
+/// [`crate::configure`]), so the document can be built without one.
 pub(crate) fn scope() -> utoipa_actix_web::scope::Scope<
     impl ServiceFactory<
         ServiceRequest,
@@ -30,14 +30,6 @@ pub(crate) fn scope() -> utoipa_actix_web::scope::Scope<
     >,
 > {
     utoipa_actix_web::scope("/api")
-        .app_data(web::PayloadConfig::new(BODY_LIMIT_BYTES))
-        .app_data(
-            web::JsonConfig::default()
-                .limit(BODY_LIMIT_BYTES)
-                .error_handler(json_extractor_error),
-        )
-        .app_data(web::PathConfig::default().error_handler(path_extractor_error))
-        .app_data(web::QueryConfig::default().error_handler(query_extractor_error))
         .service(health)
         .service(crate::listing::live)
         .service(crate::listing::list_tickets)
@@ -115,12 +107,7 @@ async fn create_ticket(
     service: web::Data<Service>,
     NewTicketBody(new_ticket): NewTicketBody,
 ) -> Result<HttpResponse, ApiError> {
-    let view = run(&service, move |service| service.create_ticket(&new_ticket))
-        .await?
-        .map_err(|error| ApiError::Ticket {
-            ticket_id: None,
-            error,
-        })?;
+    let view = run(&service, move |service| service.create_ticket(&new_ticket)).await??;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, location(view.ticket.id)))
         .json(TicketJson::from(&view)))

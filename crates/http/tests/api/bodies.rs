@@ -23,6 +23,10 @@ async fn assert_refused(app: &TestApp, body: &[u8], field: &str, reason: &str) {
         "body {:?}",
         String::from_utf8_lossy(body)
     );
+    // Callers create no ticket before their refusals, so a stored one would be ticket 1.
+    app.get("/api/tickets/1")
+        .await
+        .error(StatusCode::NOT_FOUND, "TICKET_NOT_FOUND");
 }
 
 #[actix_web::test]

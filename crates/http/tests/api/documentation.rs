@@ -6,12 +6,14 @@
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use actix_web::dev::Service as _;
 use actix_web::http::{Method, StatusCode};
 use actix_web::test::{self, TestRequest};
 use serde_json::Value;
 use ticketing_domain::{EventName, Seat};
+use ticketing_ports::PageLimit;
 
 use crate::helpers::{Answer, TestApp};
 
@@ -300,7 +302,8 @@ fn class_contains(class: &str, c: char) -> bool {
 async fn registered_patterns(app: &TestApp) -> BTreeSet<String> {
     let seen: Rc<RefCell<String>> = Rc::default();
     let capture = seen.clone();
-    let service = test::init_service(app.app().wrap_fn(move |request, service| {
+    let application = ticketing_http::app(app.service.clone(), Arc::new(String::new));
+    let service = test::init_service(application.wrap_fn(move |request, service| {
         *capture.borrow_mut() = format!("{:?}", request.request().resource_map());
         service.call(request)
     }))
@@ -538,4 +541,26 @@ mod debug_text {
         }
         panic!("unterminated string");
     }
+}
+
+#[actix_web::test]
+async fn the_listing_parameters_state_the_page_and_event_name_limits() {
+    let document = document();
+    let parameters = document["paths"]["/api/tickets"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    let schema = |name: &str| {
+        parameters
+            .iter()
+            .find(|parameter| parameter["name"] == name)
+            .unwrap_or_else(|| panic!("no parameter {name}"))["schema"]
+            .clone()
+    };
+    let limit = schema("limit");
+    assert_eq!(limit["minimum"], PageLimit::MIN);
+    assert_eq!(limit["maximum"], PageLimit::MAX);
+    assert_eq!(limit["default"], PageLimit::DEFAULT.get());
+    let event_name = schema("event_name");
+    assert_eq!(event_name["minLength"], 1);
+    assert_eq!(event_name["maxLength"], EventName::MAX_CHARS);
 }

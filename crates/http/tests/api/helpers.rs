@@ -6,13 +6,12 @@ use std::sync::Arc;
 use std::pin::Pin;
 
 use actix_web::body::MessageBody;
-use actix_web::dev::{Payload, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::dev::{Payload, ServiceResponse};
 use actix_web::error::PayloadError;
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::http::StatusCode;
 use actix_web::test::{self, TestRequest};
 use actix_web::web::Bytes;
-use actix_web::App;
 use chrono::{DateTime, TimeZone, Utc};
 use futures_util::Stream;
 use serde_json::{json, Value};
@@ -61,25 +60,14 @@ impl TestApp {
         }
     }
 
-    /// The whole application, as the binary wires it (middleware included), with a
-    /// `/metrics` that renders nothing.
-    pub(crate) fn app(
-        &self,
-    ) -> App<
-        impl ServiceFactory<
-            ServiceRequest,
-            Config = (),
-            Response = ServiceResponse<impl MessageBody>,
-            Error = actix_web::Error,
-            InitError = (),
-        >,
-    > {
-        ticketing_http::app(self.service.clone(), Arc::new(String::new))
-    }
-
-    /// Sends one request through the whole API, as the application wires it.
+    /// Sends one request through [`ticketing_http::app`] (with a `/metrics` that renders
+    /// nothing).
     pub(crate) async fn send(&self, request: TestRequest) -> Answer {
-        let app = test::init_service(self.app()).await;
+        let app = test::init_service(ticketing_http::app(
+            self.service.clone(),
+            Arc::new(String::new),
+        ))
+        .await;
         Answer::read(test::call_service(&app, request.to_request()).await).await
     }
 
@@ -91,7 +79,11 @@ impl TestApp {
         body: impl Stream<Item = Bytes> + 'static,
     ) -> Answer {
         use futures_util::StreamExt;
-        let app = test::init_service(self.app()).await;
+        let app = test::init_service(ticketing_http::app(
+            self.service.clone(),
+            Arc::new(String::new),
+        ))
+        .await;
         let stream: Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>> =
             Box::pin(body.map(Ok));
         let (request, _) = request.to_request().replace_payload(Payload::from(stream));

@@ -112,8 +112,6 @@ async fn status_filters_read_reservations_as_seen_now() {
     assert_eq!(app.page("?status=tentative").await.0, [2]);
     assert_eq!(app.page("?status=expired").await.0, [3]);
     assert_eq!(app.page("?status=confirmed").await.0, [4]);
-    let (items, _) = app.page("?status=expired").await;
-    assert_eq!(items, [3]);
     let body = app.get("/api/tickets?status=expired").await.json();
     assert_eq!(body["items"][0]["reservation_status"], "EXPIRED");
     // Paging within a filter.
