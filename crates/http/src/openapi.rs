@@ -55,7 +55,7 @@ pub(crate) fn register(config: &mut ServiceConfig<'_>) {
         .service(crate::measure::prometheus_metrics);
 }
 
-/// The document, built once from [`register`].
+/// The document, built once from the same registration that serves the routes.
 pub fn document() -> Document {
     DOCUMENT.document.clone()
 }
