@@ -9,6 +9,7 @@ use std::time::Duration;
 use config::{Config, Map, Source, Value, ValueKind};
 use serde::Deserialize;
 use ticketing_domain::ReservationPolicy;
+use ticketing_postgres::{check_database_url, redact_url};
 
 pub use crate::sweeper::SweeperSettings;
 
@@ -181,7 +182,8 @@ impl Settings {
             };
 
         let db = &raw.database;
-        if let Err(reason) = check_database_url(&db.url) {
+        if let Err(error) = check_database_url(&db.url) {
+            let reason = error.to_string();
             return Err(invalid("database.url", &redact_url(&db.url), &reason));
         }
         if db.pool_max_size == 0 {
@@ -291,34 +293,6 @@ impl ServerSettings {
 
     pub fn response_deadline(&self) -> Duration {
         Duration::from_millis(self.response_deadline_ms)
-    }
-}
-
-/// A PostgreSQL URL libpq will accept and that names a database.
-fn check_database_url(raw: &str) -> Result<(), String> {
-    let url = url::Url::parse(raw).map_err(|error| format!("not a URL: {error}"))?;
-    if !matches!(url.scheme(), "postgres" | "postgresql") {
-        return Err(format!(
-            "scheme must be postgres:// or postgresql://, got {}://",
-            url.scheme()
-        ));
-    }
-    if url.path().trim_start_matches('/').is_empty() {
-        return Err("must name a database, e.g. postgres://host:5432/ticketing".to_owned());
-    }
-    Ok(())
-}
-
-/// The URL with any password replaced, fit for messages and logs.
-pub fn redact_url(raw: &str) -> String {
-    match url::Url::parse(raw) {
-        Ok(mut url) if url.password().is_some() => {
-            // Setting a password only fails for URLs that cannot have one, and this one has one.
-            let _ = url.set_password(Some("*****"));
-            url.to_string()
-        }
-        Ok(url) => url.to_string(),
-        Err(_) => "<unparsable URL>".to_owned(),
     }
 }
 

@@ -12,10 +12,10 @@ use ticketing_domain::{Clock, SystemClock};
 use ticketing_http::admission::{limit_queue_wait, QueueTimeout};
 use ticketing_http::Service;
 use ticketing_ports::{TicketRepository, TicketService};
-use ticketing_postgres::{PgPool, PgTicketRepository, PoolSettings, SetupError};
+use ticketing_postgres::{redact_url, PgPool, PgTicketRepository, PoolSettings, SetupError};
 
 use crate::deadline::ResponseDeadline;
-use crate::settings::{redact_url, DatabaseSettings, Settings};
+use crate::settings::{DatabaseSettings, Settings};
 
 /// How long to wait between attempts to reach the database at start-up.
 const STARTUP_RETRY_INTERVAL: Duration = Duration::from_millis(500);

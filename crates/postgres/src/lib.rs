@@ -25,6 +25,7 @@
 //! [`TicketRepository`]: ticketing_ports::TicketRepository
 //! [`TicketError`]: ticketing_ports::TicketError
 
+mod database_url;
 mod error;
 mod listing;
 mod liveness;
@@ -40,6 +41,7 @@ mod seed;
 #[cfg(feature = "test-support")]
 pub mod test_db;
 
+pub use database_url::{check_database_url, redact_url, InvalidDatabaseUrl};
 pub use error::SetupError;
 pub use migrations::{create_database_if_missing, run_migrations};
 pub use pool::{connect, PgPool, PoolSettings, PoolState};

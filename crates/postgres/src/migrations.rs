@@ -9,8 +9,9 @@ use diesel::sql_types::Text;
 use diesel::{Connection, QueryableByName, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
+use crate::database_url::{database_name, parse_url, with_connect_timeout};
 use crate::error::{connection_setup_error, setup_error};
-use crate::pool::{parse_url, with_connect_timeout, PgPool};
+use crate::pool::PgPool;
 use crate::{PoolSettings, SetupError};
 
 pub(crate) const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
@@ -105,39 +106,6 @@ fn is_missing_database(error: &diesel::ConnectionError, name: &str) -> bool {
     }
 }
 
-/// The database a `postgres://` URL names (its path, percent-decoded).
-pub(crate) fn database_name(url: &str) -> Result<String, SetupError> {
-    let parsed = parse_url(url)?;
-    let path = parsed.path().trim_start_matches('/');
-    let name = percent_decode(path).ok_or_else(|| {
-        SetupError::InvalidSettings("the database name in the URL is not valid UTF-8".into())
-    })?;
-    if name.is_empty() {
-        Err(SetupError::InvalidSettings(
-            "the database URL names no database".into(),
-        ))
-    } else {
-        Ok(name)
-    }
-}
-
-fn percent_decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        if bytes[index] == b'%' {
-            let hex = text.get(index + 1..index + 3)?;
-            decoded.push(u8::from_str_radix(hex, 16).ok()?);
-            index += 3;
-        } else {
-            decoded.push(bytes[index]);
-            index += 1;
-        }
-    }
-    String::from_utf8(decoded).ok()
-}
-
 /// A connection to `database` on the server that `url` points at, waiting at most
 /// `connect_timeout` (unless the URL sets its own).
 pub(crate) fn connect_to_database(
@@ -173,23 +141,6 @@ pub(crate) fn quote_identifier(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_database_is_the_urls_decoded_path() {
-        assert_eq!(
-            database_name("postgres://u@h:5432/ticketing?sslmode=disable").unwrap(),
-            "ticketing"
-        );
-        assert_eq!(database_name("postgres://u@h/my%20db").unwrap(), "my db");
-        assert!(matches!(
-            database_name("postgres://u@h:5432"),
-            Err(SetupError::InvalidSettings(_))
-        ));
-        assert!(matches!(
-            database_name("postgres://u@h/"),
-            Err(SetupError::InvalidSettings(_))
-        ));
-    }
 
     #[test]
     fn only_a_missing_database_is_created_not_a_missing_role_or_a_refusal() {

@@ -9,8 +9,8 @@ use diesel::pg::PgConnection;
 use diesel::r2d2::{CustomizeConnection, Pool, PooledConnection};
 use diesel::Connection;
 use ticketing_ports::TicketError;
-use url::Url;
 
+use crate::database_url::{redact_url, with_connect_timeout, with_keepalive};
 use crate::error::{checkout_error, connection_setup_error};
 use crate::liveness::PgManager;
 use crate::SetupError;
@@ -60,7 +60,7 @@ impl Default for PoolSettings {
 impl fmt::Debug for PoolSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PoolSettings")
-            .field("url", &redacted(&self.url))
+            .field("url", &redact_url(&self.url))
             .field("max_size", &self.max_size)
             .field("min_idle", &self.min_idle)
             .field("checkout_timeout", &self.checkout_timeout)
@@ -164,7 +164,7 @@ impl PgPool {
 impl fmt::Debug for PgPool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PgPool")
-            .field("url", &redacted(&self.url))
+            .field("url", &redact_url(&self.url))
             .field("state", &self.state())
             .field("checkout_timeout", &self.checkout_timeout)
             .finish()
@@ -188,123 +188,9 @@ impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSettings 
     }
 }
 
-/// Parses a `postgres://` URL; libpq's `key=value` form is refused so that the database
-/// name and parameters can be read and changed reliably.
-pub(crate) fn parse_url(url: &str) -> Result<Url, SetupError> {
-    let parsed = Url::parse(url)
-        .map_err(|error| SetupError::InvalidSettings(format!("invalid database URL: {error}")))?;
-    if matches!(parsed.scheme(), "postgres" | "postgresql") {
-        Ok(parsed)
-    } else {
-        Err(SetupError::InvalidSettings(
-            "the database URL must start with postgres:// or postgresql://".into(),
-        ))
-    }
-}
-
-/// `url` with libpq's `connect_timeout` parameter, unless it already has one.
-pub(crate) fn with_connect_timeout(url: &str, timeout: Duration) -> Result<String, SetupError> {
-    let mut parsed = parse_url(url)?;
-    if parsed
-        .query_pairs()
-        .all(|(key, _)| key != "connect_timeout")
-    {
-        // libpq counts whole seconds and reads 1 as 2; round up so a timeout never shrinks.
-        let seconds = timeout.as_secs() + u64::from(timeout.subsec_nanos() > 0);
-        parsed
-            .query_pairs_mut()
-            .append_pair("connect_timeout", &seconds.max(2).to_string());
-    }
-    Ok(parsed.into())
-}
-
-/// `url` with libpq's TCP keepalive parameters for `keepalive` (see
-/// [`PoolSettings::tcp_keepalive`]), leaving alone any the URL sets itself.
-pub(crate) fn with_keepalive(url: &str, keepalive: Option<Duration>) -> Result<String, SetupError> {
-    let Some(keepalive) = keepalive else {
-        return Ok(url.to_owned());
-    };
-    let mut parsed = parse_url(url)?;
-    let seconds = (keepalive.as_secs() + u64::from(keepalive.subsec_nanos() > 0)).max(1);
-    let parameters = [
-        ("keepalives", "1".to_owned()),
-        ("keepalives_idle", seconds.to_string()),
-        ("keepalives_interval", seconds.to_string()),
-        ("keepalives_count", "3".to_owned()),
-        ("tcp_user_timeout", (seconds * 4 * 1000).to_string()),
-    ];
-    for (key, value) in parameters {
-        if parsed.query_pairs().all(|(existing, _)| existing != key) {
-            parsed.query_pairs_mut().append_pair(key, &value);
-        }
-    }
-    Ok(parsed.into())
-}
-
-/// The URL without its password, for logs and `Debug`.
-fn redacted(url: &str) -> String {
-    match Url::parse(url) {
-        Ok(mut parsed) => {
-            if parsed.password().is_some() {
-                // Only fails for URLs that cannot have a password, which this one has.
-                let _ = parsed.set_password(Some("***"));
-            }
-            parsed.into()
-        }
-        Err(_) => "<unparsable URL>".to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn connect_timeout_is_added_in_whole_seconds_unless_the_url_has_one() {
-        let second = Duration::from_secs(1);
-        assert_eq!(
-            with_connect_timeout("postgres://u@h:5432/db", Duration::from_millis(2500)).unwrap(),
-            "postgres://u@h:5432/db?connect_timeout=3"
-        );
-        assert_eq!(
-            with_connect_timeout("postgres://u@h/db?sslmode=disable", second).unwrap(),
-            "postgres://u@h/db?sslmode=disable&connect_timeout=2"
-        );
-        assert_eq!(
-            with_connect_timeout("postgres://u@h/db?connect_timeout=9", second).unwrap(),
-            "postgres://u@h/db?connect_timeout=9"
-        );
-        assert!(matches!(
-            with_connect_timeout("host=h dbname=db", second),
-            Err(SetupError::InvalidSettings(_))
-        ));
-        assert!(matches!(
-            with_connect_timeout("mysql://h/db", second),
-            Err(SetupError::InvalidSettings(_))
-        ));
-    }
-
-    #[test]
-    fn keepalive_parameters_are_added_unless_the_url_sets_them() {
-        assert_eq!(
-            with_keepalive("postgres://u@h/db", Some(Duration::from_millis(1500))).unwrap(),
-            "postgres://u@h/db?keepalives=1&keepalives_idle=2&keepalives_interval=2\
-             &keepalives_count=3&tcp_user_timeout=8000"
-        );
-        assert_eq!(
-            with_keepalive(
-                "postgres://u@h/db?keepalives_idle=60",
-                Some(Duration::from_secs(5))
-            )
-            .unwrap(),
-            "postgres://u@h/db?keepalives_idle=60&keepalives=1&keepalives_interval=5\
-             &keepalives_count=3&tcp_user_timeout=20000"
-        );
-        assert_eq!(
-            with_keepalive("postgres://u@h/db", None).unwrap(),
-            "postgres://u@h/db"
-        );
-    }
 
     #[test]
     fn passwords_never_reach_debug_output() {

@@ -21,11 +21,11 @@ use diesel::pg::PgConnection;
 use diesel::sql_types::Text;
 use diesel::{QueryableByName, RunQueryDsl};
 
+use crate::database_url::parse_url;
 use crate::error::setup_error;
 use crate::migrations::{
     connect_to_database, database_exists, quote_identifier, revert_all_migrations as revert_all,
 };
-use crate::pool::parse_url;
 use crate::{connect, run_migrations, PgPool, PgTicketRepository, PoolSettings, SetupError};
 
 const DEFAULT_SERVER_URL: &str = "postgres://postgres@127.0.0.1:5432";
