@@ -2,8 +2,10 @@
 # Builds and runs the ticketing service, locally or with Docker Compose; see ./run.sh --help.
 set -euo pipefail
 cd "$(dirname "$0")"
+LOG_PREFIX=run.sh
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
-DEFAULT_DATABASE_URL=postgres://postgres@127.0.0.1:5432/ticketing
 COMPOSE_FILE=docker/compose.yaml
 
 usage() {
@@ -14,12 +16,12 @@ Without options: builds the service in release mode
 (cargo build --release --locked -p ticketing-app) and runs \`ticketing serve\` in the
 foreground; Ctrl-C (SIGINT) or SIGTERM drains in-flight requests and stops it.
 
-  Database: DATABASE_URL if set, else $DEFAULT_DATABASE_URL.
-  When DATABASE_URL is not set and no PostgreSQL answers on 127.0.0.1:5432,
-  scripts/ensure-postgres.sh starts a project-local cluster under .data/ (PostgreSQL's
-  programs must be installed; nothing else is needed) and the service uses its
-  \`ticketing\` database. The service creates the database if it is missing and applies
-  the migrations at start-up.
+  Database: DATABASE_URL if set. Otherwise the \`ticketing\` database on the server
+  scripts/ensure-postgres.sh --data-dir .data finds or starts, the first of: one it can
+  log in to as postgres on 127.0.0.1:5432; the machine's cluster, started with
+  pg_ctlcluster; a project-local cluster under .data/ (PostgreSQL's programs must be
+  installed; nothing else is needed). The service creates the database if it is missing
+  and applies the migrations at start-up.
 
   -- ARGS...          run \`ticketing ARGS...\` instead of \`ticketing serve\`,
                       e.g. ./run.sh -- migrate   (apply migrations and exit)
@@ -41,7 +43,7 @@ unless config/\$APP_ENV.toml overrides them):
   APP__SECTION__KEY         any other key of config/default.toml, e.g. APP__DATABASE__POOL_MAX_SIZE=32
   APP_CONFIG_DIR            where config/ is (default ./config)
 With --docker only RESERVATION_TTL_SECONDS is taken from your shell (default 60); the rest is
-set in $COMPOSE_FILE.
+set in $COMPOSE_FILE and docker/Dockerfile.
 
 Examples:
   ./run.sh
@@ -49,11 +51,6 @@ Examples:
   DATABASE_URL=postgres://me:secret@db.example:5432/tickets ./run.sh
   RESERVATION_TTL_SECONDS=5 ./run.sh --docker
 EOF
-}
-
-die() {
-    echo "run.sh: $*" >&2
-    exit 1
 }
 
 # Docker Compose v2 is a docker plugin; v1 (Debian's docker-compose package) a separate program.
@@ -65,33 +62,6 @@ compose() {
     else
         die "--docker needs Docker Compose: the 'docker compose' plugin or 'docker-compose'"
     fi
-}
-
-# Whether a PostgreSQL server accepts connections at URL (pg_isready when installed).
-server_answers() {
-    local pg_isready candidate
-    pg_isready=$(command -v pg_isready || true)
-    for candidate in /usr/lib/postgresql/*/bin/pg_isready; do
-        if [[ -z $pg_isready && -x $candidate ]]; then pg_isready=$candidate; fi
-    done
-    if [[ -n $pg_isready ]]; then
-        "$pg_isready" -q -t 3 -d "$1"
-    else
-        # No client programs: at least see whether something listens on the default port.
-        (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null
-    fi
-}
-
-# with_database URL NAME: URL with its database (path) replaced by NAME, query kept.
-with_database() {
-    local url=$1 name=$2
-    [[ $url =~ ^([a-z]+://[^/?]*)(/[^?]*)?(\?.*)?$ ]] || die "cannot read a server URL from '$url'"
-    echo "${BASH_REMATCH[1]}/$name${BASH_REMATCH[3]}"
-}
-
-# The URL without its password, for messages.
-redacted() {
-    sed -E 's#^([a-z]+://[^:/@]+):[^@]*@#\1:***@#' <<<"$1"
 }
 
 mode=local
@@ -137,19 +107,15 @@ esac
 command -v cargo >/dev/null || die "cargo not found: install Rust (https://rustup.rs)"
 
 if [[ -z ${DATABASE_URL:-} ]]; then
-    if server_answers "$DEFAULT_DATABASE_URL"; then
-        DATABASE_URL=$DEFAULT_DATABASE_URL
-    else
-        echo "run.sh: no PostgreSQL answers on 127.0.0.1:5432; starting a project-local one under .data/" >&2
-        server_url=$(scripts/ensure-postgres.sh --data-dir .data) ||
-            die "scripts/ensure-postgres.sh could not start PostgreSQL (see above); or set DATABASE_URL"
-        DATABASE_URL=$(with_database "$server_url" ticketing)
-    fi
+    # Not the tests' server (TEST_DATABASE_URL): the service's data does not belong there.
+    server_url=$(env -u TEST_DATABASE_URL scripts/ensure-postgres.sh --data-dir .data) ||
+        die "scripts/ensure-postgres.sh found or started no PostgreSQL (see above); or set DATABASE_URL"
+    DATABASE_URL=$(with_database "$server_url" ticketing)
 fi
 export DATABASE_URL
 
 cargo build --release --locked -p ticketing-app
 
 binary=${CARGO_TARGET_DIR:-target}/release/ticketing
-echo "run.sh: ticketing ${binary_args[*]} with DATABASE_URL=$(redacted "$DATABASE_URL")" >&2
+echo "run.sh: ticketing ${binary_args[*]} with DATABASE_URL=$(redact "$DATABASE_URL")" >&2
 exec "$binary" "${binary_args[@]}"

@@ -16,13 +16,17 @@
 # Environment: BENCH_COUNT (tickets, 1000000), BENCH_SECONDS (per scenario, 10),
 # BENCH_CONNECTIONS (32), BENCH_HOT_CONNECTIONS (64), BENCH_HOT_TICKETS (100),
 # BENCH_WRK_THREADS (2), BENCH_KEEP_LOGS=1 (keep the work directory), BENCH_BINARY (a
-# built `ticketing` to measure instead of building target/release), and any setting of
+# built `ticketing` to run instead of building target/release; scripts/test.sh passes
+# its debug build for --smoke), and any setting of
 # the service (APP__DATABASE__POOL_MAX_SIZE, APP__SERVER__WORKERS, ...). The service runs
 # with APP_ENV=production (JSON logs at info, an access line per request), and unless
 # told otherwise with one HTTP worker and 8 connections: here it shares two cores with
 # PostgreSQL and the load generator, and that sizing measured best (BENCHMARKS.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+LOG_PREFIX=bench
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
 SMOKE=0
 RUNS=1
@@ -51,101 +55,58 @@ WRK_THREADS=${BENCH_WRK_THREADS:-2}
 TTL=600
 EVENT="Benchmark Night"
 STARTUP_SECONDS=30
-
-log() { echo "bench: $*" >&2; }
-fail() { log "$*"; exit 1; }
+SHUTDOWN_SECONDS=10
 
 # wrk comes from Debian's package; installed when missing (needs root or sudo).
 if ! command -v wrk >/dev/null; then
     log "installing wrk (apt-get install wrk)"
     sudo_cmd=()
     [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
-    command -v apt-get >/dev/null || fail "wrk is missing and there is no apt-get: install wrk"
+    command -v apt-get >/dev/null || die "wrk is missing and there is no apt-get: install wrk"
     "${sudo_cmd[@]}" apt-get install -y -qq wrk >&2 ||
         { "${sudo_cmd[@]}" apt-get update -qq >&2 && "${sudo_cmd[@]}" apt-get install -y -qq wrk >&2; } ||
-        fail "could not install wrk"
+        die "could not install wrk"
 fi
-PGBENCH=$(command -v pgbench || ls -d /usr/lib/postgresql/*/bin/pgbench 2>/dev/null | sort -V | tail -n 1 || true)
-[[ -x $PGBENCH ]] || fail "pgbench is missing: apt-get install postgresql-client (or postgresql)"
-
-# with_database URL NAME: URL with its database (path) replaced by NAME, query kept.
-with_database() {
-    [[ $1 =~ ^([a-z]+://[^/?]*)(/[^?]*)?(\?.*)?$ ]] || fail "cannot read a server URL from '$1'"
-    echo "${BASH_REMATCH[1]}/$2${BASH_REMATCH[3]}"
-}
+PGBENCH=$(pg_program pgbench)
+[[ -n $PGBENCH ]] || die "pgbench is missing: apt-get install postgresql-client (or postgresql)"
 
 WORK=$(mktemp -d -t ticketing-bench.XXXXXX)
 RESULTS=$WORK/results.tsv
-SERVER_PID=""
-DATABASE=""
-SERVER_URL=""
 
-psql_admin() {
-    psql -X -q -v ON_ERROR_STOP=1 -d "$(with_database "$SERVER_URL" postgres)" "$@"
-}
-
-stop_server() {
-    if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
-        for _ in $(seq 1 100); do
-            kill -0 "$SERVER_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    SERVER_PID=""
-}
-
-drop_database() {
-    if [[ -n $DATABASE ]]; then
-        psql_admin -c "DROP DATABASE IF EXISTS \"$DATABASE\" WITH (FORCE)" ||
-            log "could not drop database $DATABASE"
-    fi
-    DATABASE=""
-}
-
+# Registered first, so it runs last: after the service is killed and the database dropped.
 # shellcheck disable=SC2317 # only reached through the EXIT trap
-cleanup() {
-    local status=$?
-    stop_server
-    drop_database
-    if [[ $status -ne 0 && -s $WORK/server.log ]]; then
+keep_or_remove_work() {
+    if [[ $EXIT_STATUS -ne 0 && -s $WORK/server.log ]]; then
         log "server log (last 40 lines):"
         tail -n 40 "$WORK/server.log" >&2
     fi
-    if [[ ${BENCH_KEEP_LOGS:-0} == 1 || $status -ne 0 ]]; then
+    if [[ ${BENCH_KEEP_LOGS:-0} == 1 || $EXIT_STATUS -ne 0 ]]; then
         log "logs kept in $WORK"
     else
         rm -rf "$WORK"
     fi
-    exit "$status"
 }
-trap cleanup EXIT
+on_exit keep_or_remove_work
 
 SERVER_URL=$(scripts/ensure-postgres.sh)
-log "PostgreSQL at $SERVER_URL"
+log "PostgreSQL at $(redact "$SERVER_URL")"
 if [[ -n ${BENCH_BINARY:-} ]]; then
     BINARY=$BENCH_BINARY
-    [[ -x $BINARY ]] || fail "BENCH_BINARY=$BINARY is not an executable"
+    [[ -x $BINARY ]] || die "BENCH_BINARY=$BINARY is not an executable"
 else
     log "building the release binary"
     cargo build --release --locked -q -p ticketing-app >&2
     BINARY=${CARGO_TARGET_DIR:-target}/release/ticketing
 fi
 
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 now_ns() { date +%s%N; }
 
 # The service's resident-memory high-water mark so far, in KiB.
-peak_rss_kib() { awk '/^VmHWM:/ { print $2 }' "/proc/$SERVER_PID/status"; }
+peak_rss_kib() { awk '/^VmHWM:/ { print $2 }' "/proc/$SERVICE_PID/status"; }
 # Starts a new high-water mark at the current resident size (proc(5), clear_refs).
-reset_peak_rss() { echo 5 >"/proc/$SERVER_PID/clear_refs" 2>/dev/null || true; }
+reset_peak_rss() { echo 5 >"/proc/$SERVICE_PID/clear_refs" 2>/dev/null || true; }
 # CPU time (user + system) the service used so far, in clock ticks.
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat"; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$SERVICE_PID/stat"; }
 
 # run_wrk RUN NAME SCRIPT THREADS CONNECTIONS FIRST LAST: one scenario, one TSV line.
 run_wrk() {
@@ -159,12 +120,12 @@ run_wrk() {
         -s "scripts/bench/$script" "$BASE_URL" -- "$first" "$last" >"$output" 2>"$output.err" &
     local loader=$!
     local foreign
-    foreign=$(foreign_cpu "$loader" "$SERVER_PID")
-    wait "$loader" || fail "wrk failed in scenario $name: $(cat "$output.err")"
+    foreign=$(foreign_cpu "$loader" "$SERVICE_PID")
+    wait "$loader" || die "wrk failed in scenario $name: $(cat "$output.err")"
     local cpu_after rss line
     cpu_after=$(cpu_ticks)
     rss=$(peak_rss_kib)
-    line=$(grep '^RESULT ' "$output") || fail "wrk printed no RESULT in scenario $name: $(cat "$output" "$output.err")"
+    line=$(grep '^RESULT ' "$output") || die "wrk printed no RESULT in scenario $name: $(cat "$output" "$output.err")"
     if [[ -s $output.err ]]; then
         log "wrk ($name) said: $(head -n 3 "$output.err")"
     fi
@@ -183,7 +144,7 @@ foreign_cpu() {
     sleep "$(python3 -c "print($DURATION * 0.8)")"
     python3 scripts/bench/cpu.py snapshot "$WORK/cpu.after"
     python3 scripts/bench/cpu.py foreign "$WORK/cpu.before" "$WORK/cpu.after" \
-        --database "$DATABASE" "${pids[@]}" --top 2>>"$WORK/foreign.log"
+        --database "$SCRATCH_DATABASE" "${pids[@]}" --top 2>>"$WORK/foreign.log"
 }
 
 # run_pgbench RUN FIRST LAST: the ceiling, one TSV line.
@@ -195,19 +156,19 @@ run_pgbench() {
     # The bound values of a reservation: write a hold from these phases (Command::write).
     python3 scripts/bench/cpu.py snapshot "$WORK/cpu.before"
     (cd "$WORK" && exec "$PGBENCH" -n -M prepared -c "$CONNECTIONS" -j "$WRK_THREADS" -T "$DURATION" \
-        -f "$OLDPWD/scripts/bench/reserve.sql" -l --log-prefix=pgbench-run$run \
+        -f "$OLDPWD/scripts/bench/reserve.sql" -l --log-prefix="pgbench-run$run" \
         -D first="$first" -D last="$last" -D now="$now" -D expires="$expires" \
         -D tentative=TENTATIVE -D expired_status=EXPIRED -D confirmed_status=CONFIRMED \
         -D unreserved=true -D held=false -D lapsed=true -D expired=true -D confirmed=false \
-        "$DB_URL") >"$output" 2>&1 &
+        "$SCRATCH_URL") >"$output" 2>&1 &
     local loader=$!
     local foreign
     foreign=$(foreign_cpu "$loader")
-    wait "$loader" || fail "pgbench failed: $(tail -n 5 "$output")"
+    wait "$loader" || die "pgbench failed: $(tail -n 5 "$output")"
     local tps failed
     tps=$(sed -nE 's/^tps = ([0-9.]+) \(without initial connection time\)/\1/p' "$output")
     failed=$(sed -nE 's/^number of failed transactions: ([0-9]+).*/\1/p' "$output")
-    [[ -n $tps ]] || fail "pgbench printed no tps: $(cat "$output")"
+    [[ -n $tps ]] || die "pgbench printed no tps: $(cat "$output")"
     # Per-transaction log lines: client, transaction, latency in microseconds, ...
     cat "$WORK"/pgbench-run"$run".* | awk '{ print $3 }' | sort -n >"$WORK/latencies"
     local n p50 p99
@@ -222,25 +183,24 @@ run_pgbench() {
 # VACUUM (ANALYZE) the tickets and write the dirty pages out (CHECKPOINT needs a superuser;
 # without one the checkpoint is left to the server's schedule).
 settle_database() {
-    psql -X -q -v ON_ERROR_STOP=1 -d "$DB_URL" -c "VACUUM (ANALYZE) tickets" >&2
-    psql -X -q -d "$DB_URL" -c "CHECKPOINT" >/dev/null 2>&1 || true
+    "$PSQL" -X -q -v ON_ERROR_STOP=1 -d "$SCRATCH_URL" -c "VACUUM (ANALYZE) tickets" >&2
+    "$PSQL" -X -q -d "$SCRATCH_URL" -c "CHECKPOINT" >/dev/null 2>&1 || true
 }
 
 for run in $(seq 1 "$RUNS"); do
-    DATABASE="ticketing_bench_$(date +%s)_$$_$run"
-    DB_URL=$(with_database "$SERVER_URL" "$DATABASE")
+    scratch_database "ticketing_bench_$(date +%s)_$$_$run"
     export APP_ENV=production RESERVATION_TTL_SECONDS=$TTL NO_COLOR=1
     export APP__SERVER__WORKERS=${APP__SERVER__WORKERS:-1}
     export APP__DATABASE__POOL_MAX_SIZE=${APP__DATABASE__POOL_MAX_SIZE:-8}
 
     # How busy the machine was (other processes share its cores): 1-minute load average.
     load_before=$(cut -d ' ' -f 1 /proc/loadavg)
-    log "run $run/$RUNS: seeding $COUNT tickets into $DATABASE (load average $load_before)"
+    log "run $run/$RUNS: seeding $COUNT tickets into $SCRATCH_DATABASE (load average $load_before)"
     seed_started=$(now_ns)
-    seeded=$(DATABASE_URL=$DB_URL "$BINARY" seed --event "$EVENT" --count "$COUNT" \
-        --seat-prefix S- 2>"$WORK/seed.log") || fail "seeding failed: $(cat "$WORK/seed.log")"
+    seeded=$(DATABASE_URL=$SCRATCH_URL "$BINARY" seed --event "$EVENT" --count "$COUNT" \
+        --seat-prefix S- 2>"$WORK/seed.log") || die "seeding failed: $(cat "$WORK/seed.log")"
     seed_ms=$((($(now_ns) - seed_started) / 1000000))
-    [[ $seeded =~ ids\ ([0-9]+)\.\.=([0-9]+)$ ]] || fail "unexpected seed output: $seeded"
+    [[ $seeded =~ ids\ ([0-9]+)\.\.=([0-9]+)$ ]] || die "unexpected seed output: $seeded"
     FIRST=${BASH_REMATCH[1]}
     LAST=${BASH_REMATCH[2]}
     log "$seeded in $seed_ms ms"
@@ -252,14 +212,9 @@ for run in $(seq 1 "$RUNS"); do
     BASE_URL=http://127.0.0.1:$PORT
     # The database is migrated (seed did it): this is the start-up a restart sees.
     started=$(now_ns)
-    DATABASE_URL=$DB_URL HOST=127.0.0.1 PORT=$PORT "$BINARY" serve >"$WORK/server.log" 2>&1 &
-    SERVER_PID=$!
-    until curl -fsS --max-time 1 -o /dev/null "$BASE_URL/api/health" 2>/dev/null; do
-        kill -0 "$SERVER_PID" 2>/dev/null || fail "the server exited before answering /api/health"
-        (($(now_ns) - started < STARTUP_SECONDS * 1000000000)) ||
-            fail "/api/health did not answer 200 within $STARTUP_SECONDS s"
-        sleep 0.005
-    done
+    start_service "$WORK/server.log" env DATABASE_URL="$SCRATCH_URL" HOST=127.0.0.1 PORT="$PORT" \
+        "$BINARY" serve
+    wait_healthy "$BASE_URL" "$STARTUP_SECONDS" 0.005
     healthy_ms=$((($(now_ns) - started) / 1000000))
     printf '%s\tstartup\texec_to_healthy_ms=%s seed_ms=%s rss_kib=%s load_before=%s\n' "$run" \
         "$healthy_ms" "$seed_ms" "$(peak_rss_kib)" "$load_before" >>"$RESULTS"
@@ -272,15 +227,15 @@ for run in $(seq 1 "$RUNS"); do
     run_wrk "$run" hot reserve.lua "$WRK_THREADS" "$HOT_CONNECTIONS" "$FIRST" \
         "$((FIRST + HOT_TICKETS - 1))"
     run_wrk "$run" reads reads.lua "$WRK_THREADS" "$CONNECTIONS" "$FIRST" "$LAST"
-    stop_server
+    stop_service_expect_0 "$SHUTDOWN_SECONDS"
     # pgbench starts from the state the reserve scenario started from: no holds.
-    psql -X -q -v ON_ERROR_STOP=1 -d "$DB_URL" -c "UPDATE tickets SET reservation_status = NULL,
+    "$PSQL" -X -q -v ON_ERROR_STOP=1 -d "$SCRATCH_URL" -c "UPDATE tickets SET reservation_status = NULL,
         reservation_created_at = NULL, reservation_expires_at = NULL,
         reservation_confirmed_at = NULL WHERE reservation_status IS NOT NULL"
     settle_database
     run_pgbench "$run" "$FIRST" "$LAST"
     printf '%s\tload\tafter=%s\n' "$run" "$(cut -d ' ' -f 1 /proc/loadavg)" >>"$RESULTS"
-    drop_database
+    drop_scratch_database
 done
 
 report=(python3 scripts/bench/report.py "$RESULTS" --connections "$CONNECTIONS"

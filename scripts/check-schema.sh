@@ -4,9 +4,11 @@
 # Installs the diesel_cli matching the locked diesel crate into a cache on first use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+LOG_PREFIX=check-schema
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
 schema=crates/postgres/src/schema.rs
-log() { echo "check-schema: $*" >&2; }
 
 # The CLI of the very diesel version Cargo.lock holds, cached per version.
 version="$(awk '$0 == "name = \"diesel\"" { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)"
@@ -19,28 +21,20 @@ if [ ! -x "$diesel" ]; then
         --locked --root "$tools" >&2
 fi
 
-server="$(scripts/ensure-postgres.sh)"
-database="ticketing_schema_check_$$"
-# The server URL may carry a query (?sslmode=...): the database goes before it.
-case "$server" in
-    *\?*) url="${server%%\?*}/$database?${server#*\?}" ;;
-    *) url="$server/$database" ;;
-esac
-
-psql="$(command -v psql || ls /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -V | tail -n 1)"
 scratch="$(mktemp -d)"
-cleanup() {
-    "$psql" -q -d "$server" -c "DROP DATABASE IF EXISTS $database WITH (FORCE)" >&2 || true
-    rm -rf "$scratch"
-}
-trap cleanup EXIT
+# shellcheck disable=SC2317 # only reached through the EXIT trap
+remove_scratch() { rm -rf "$scratch"; }
+on_exit remove_scratch
 
-"$psql" -q -d "$server" -c "CREATE DATABASE $database" >&2
+SERVER_URL="$(scripts/ensure-postgres.sh)"
+scratch_database "ticketing_schema_check_$$"
+# Created here: diesel, not the binary (which creates its database), migrates it.
+psql_admin -c "CREATE DATABASE \"$SCRATCH_DATABASE\"" >&2
 # Migrate with a configuration that has no print_schema section: `migration run` would
 # otherwise rewrite schema.rs itself and hide the difference.
 printf '[migrations_directory]\ndir = "%s/migrations"\n' "$PWD" >"$scratch/migrate.toml"
-"$diesel" migration run --database-url "$url" --config-file "$scratch/migrate.toml" >&2
-"$diesel" print-schema --database-url "$url" --config-file diesel.toml >"$scratch/schema.rs"
+"$diesel" migration run --database-url "$SCRATCH_URL" --config-file "$scratch/migrate.toml" >&2
+"$diesel" print-schema --database-url "$SCRATCH_URL" --config-file diesel.toml >"$scratch/schema.rs"
 
 if ! diff -u "$schema" "$scratch/schema.rs"; then
     log "$schema differs from what the migrations generate (above: - committed, + generated)."

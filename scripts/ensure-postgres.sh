@@ -5,56 +5,76 @@
 # Usage: scripts/ensure-postgres.sh [--data-dir DIR]      (DIR defaults to target/postgres)
 #
 # In this order, it uses:
-#   1. a server already answering on $DATABASE_URL, $TEST_DATABASE_URL or 127.0.0.1:5432;
-#   2. the machine's own cluster, started with pg_ctlcluster (Debian/Ubuntu packages);
+#   1. a running server it can log in to (psql, no password prompt) at $TEST_DATABASE_URL,
+#      $DATABASE_URL or postgres@127.0.0.1:5432;
+#   2. the machine's own cluster, started with pg_ctlcluster (Debian/Ubuntu packages), if
+#      it can log in to it then;
 #   3. a throwaway cluster in DIR (initdb + pg_ctl, trust auth, 127.0.0.1 only, on a free
 #      port remembered in DIR/port), reused by later calls;
 #   4. otherwise it says how to install PostgreSQL and exits 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+LOG_PREFIX=ensure-postgres
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
 data_dir=target/postgres
 while [ $# -gt 0 ]; do
     case "$1" in
         --data-dir) data_dir="${2:?--data-dir needs a directory}"; shift 2 ;;
         --data-dir=*) data_dir="${1#--data-dir=}"; shift ;;
-        -h | --help) sed -n '2,13p' "$0" >&2; exit 0 ;;
+        -h | --help) sed -n '2,15p' "$0" >&2; exit 0 ;;
         *) echo "ensure-postgres: unknown argument $1" >&2; exit 2 ;;
     esac
 done
 
-log() { echo "ensure-postgres: $*" >&2; }
-
 # The newest installed server binaries (Debian keeps them off PATH).
 pg_bin=""
-for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V); do
+for dir in $(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V); do
     [ -x "$dir/initdb" ] && [ -x "$dir/pg_ctl" ] && pg_bin="$dir"
 done
-pg_isready_cmd="$(command -v pg_isready || true)"
-[ -z "$pg_isready_cmd" ] && [ -n "$pg_bin" ] && pg_isready_cmd="$pg_bin/pg_isready"
+pg_isready_cmd="$(pg_program pg_isready)"
 
 # A URL without its database: the server the tests and the service create theirs on.
 server_url() {
     sed -E 's#^(postgres(ql)?://[^/?]*)(/[^?]*)?(\?.*)?$#\1\4#' <<<"$1"
 }
 
-answers() {
-    [ -n "$pg_isready_cmd" ] && "$pg_isready_cmd" -q -t 3 -d "$1" >/dev/null 2>&1
+# accepts URL: the server at URL accepts connections (it may still refuse our login).
+accepts() {
+    if [ -n "$pg_isready_cmd" ]; then
+        "$pg_isready_cmd" -q -t 3 -d "$1" >/dev/null 2>&1
+    else
+        [[ $1 =~ ^[a-z]+://([^@/?]*@)?([^:/?]+)(:([0-9]+))? ]] || return 1
+        timeout 3 bash -c "exec 3<>/dev/tcp/${BASH_REMATCH[2]}/${BASH_REMATCH[4]:-5432}" 2>/dev/null
+    fi
 }
 
-# 1. A server that already answers.
-for url in "${DATABASE_URL:-}" "${TEST_DATABASE_URL:-}" "postgres://postgres@127.0.0.1:5432"; do
+# answers URL: we can log in to the `postgres` database of the server at URL, as the tests
+# and scripts do; without psql, only that it accepts connections.
+answers() {
+    if [ -n "$PSQL" ]; then
+        [ "$(PGCONNECT_TIMEOUT=3 "$PSQL" -X -w -d "$(with_database "$(server_url "$1")" postgres)" \
+            -Atqc 'SELECT 1' 2>/dev/null)" = 1 ]
+    else
+        accepts "$1"
+    fi
+}
+
+# 1. A server that already answers. TEST_DATABASE_URL first: an explicit test server must
+# win over the developer's DATABASE_URL server (tests create and drop databases on it).
+for url in "${TEST_DATABASE_URL:-}" "${DATABASE_URL:-}" "postgres://postgres@127.0.0.1:5432"; do
     [ -n "$url" ] || continue
     if answers "$url"; then
         server_url "$url"
         exit 0
     fi
-    log "nothing answers on $(server_url "$url" | sed -E 's#://[^@/]*@#://***@#')"
+    log "no server we can log in to at $(redact "$(server_url "$url")")"
 done
 
 # 2. The machine's cluster (pg_ctlcluster switches to the cluster's owner itself).
 if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
-    for version in $(ls /etc/postgresql | sort -rV); do
+    for version in $(cd /etc/postgresql && printf '%s\n' * | sort -rV); do
         [ -d "/etc/postgresql/$version/main" ] || continue
         log "starting the machine's cluster $version/main"
         if pg_ctlcluster --skip-systemctl-redirect "$version" main start >&2 2>&1 \
@@ -62,12 +82,15 @@ if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
             port="$(pg_conftool -s "$version" main show port 2>/dev/null || echo 5432)"
             url="postgres://postgres@127.0.0.1:$port"
             for _ in $(seq 1 30); do
-                if answers "$url"; then
-                    echo "$url"
-                    exit 0
-                fi
+                accepts "$url" && break
                 sleep 0.5
             done
+            if answers "$url"; then
+                echo "$url"
+                exit 0
+            fi
+            log "the machine's cluster $version/main runs but does not let postgres log in at $url"
+            continue
         fi
         log "the machine's cluster $version/main did not start"
     done
