@@ -78,7 +78,6 @@ pub struct PgPool {
     /// The URL connections are opened with (connect timeout included), for the
     /// dedicated connection migrations run on.
     url: String,
-    checkout_timeout: Duration,
 }
 
 /// How many connections a pool has open and idle; for gauges.
@@ -126,11 +125,7 @@ pub fn connect(settings: &PoolSettings) -> Result<PgPool, SetupError> {
             statement_timeout: settings.statement_timeout,
         }))
         .build_unchecked(PgManager::new(url.as_str()));
-    Ok(PgPool {
-        pool,
-        url,
-        checkout_timeout: settings.checkout_timeout,
-    })
+    Ok(PgPool { pool, url })
 }
 
 impl PgPool {
@@ -143,8 +138,9 @@ impl PgPool {
         }
     }
 
+    /// How long a checkout waits for a connection ([`PoolSettings::checkout_timeout`]).
     pub fn checkout_timeout(&self) -> Duration {
-        self.checkout_timeout
+        self.pool.connection_timeout()
     }
 
     pub(crate) fn checkout(&self) -> Result<PooledPg, TicketError> {
@@ -166,7 +162,7 @@ impl fmt::Debug for PgPool {
         f.debug_struct("PgPool")
             .field("url", &redact_url(&self.url))
             .field("state", &self.state())
-            .field("checkout_timeout", &self.checkout_timeout)
+            .field("checkout_timeout", &self.checkout_timeout())
             .finish()
     }
 }
