@@ -148,10 +148,11 @@ fn expire_lapsed(
 ) -> Result<u32, TicketError> {
     use tickets::dsl as t;
 
-    let expire = Command::Expire.write(now);
     if limit == 0 {
         return Ok(0);
     }
+    // Expiry always writes `Write::ExpireHold`: only its guard is taken from the command.
+    let from = Command::Expire.write(now).from;
     // The literal (not a bound parameter) lets the planner match the partial index's
     // `WHERE reservation_status = 'TENTATIVE'` in every plan, generic ones included.
     let tentative = dsl::sql::<Nullable<Text>>(&format!("'{}'", ReservationStatus::Tentative));
@@ -170,18 +171,11 @@ fn expire_lapsed(
     // new rows each time (rows this statement already wrote are skipped on a rescan).
     let target = t::tickets
         .filter(t::id.eq_any(dsl::array(picked)))
-        .filter(guard(expire.from, now));
-    let expired = match expire.write {
-        Write::ExpireHold => diesel::update(target)
-            .set(expire_hold())
-            .execute(connection)
-            .map_err(storage_error)?,
-        other => {
-            return Err(TicketError::unexpected(format!(
-                "the sweeper cannot write {other:?}"
-            )))
-        }
-    };
+        .filter(guard(from, now));
+    let expired = diesel::update(target)
+        .set(expire_hold())
+        .execute(connection)
+        .map_err(storage_error)?;
     u32::try_from(expired).map_err(TicketError::unexpected)
 }
 
