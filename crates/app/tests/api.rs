@@ -4,81 +4,31 @@
 // Tests panic on purpose when something is wrong.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashMap;
-use std::path::PathBuf;
+mod common;
 
+use common::TestApp;
 use serde_json::{json, Value};
-use ticketing_app::settings::{Settings, SettingsSource};
-use ticketing_app::startup::Application;
 use ticketing_postgres::test_db::TestDatabase;
 
-/// A running application on a free port, over its own database.
-struct TestApp {
-    address: String,
-    client: awc::Client,
-    server: actix_web::dev::ServerHandle,
-    _database: TestDatabase,
-}
-
-fn settings(database_url: &str, ttl_seconds: u32) -> Settings {
-    let env = HashMap::from([
-        ("DATABASE_URL".to_owned(), database_url.to_owned()),
-        ("PORT".to_owned(), "0".to_owned()),
-        (
-            "RESERVATION_TTL_SECONDS".to_owned(),
-            ttl_seconds.to_string(),
-        ),
-        ("APP__SERVER__WORKERS".to_owned(), "2".to_owned()),
-    ]);
-    Settings::load(&SettingsSource {
-        config_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config"),
-        env,
-    })
-    .unwrap()
-}
-
 async fn spawn_app(database: TestDatabase, ttl_seconds: u32) -> TestApp {
-    let application = Application::build(&settings(database.url(), ttl_seconds))
-        .await
-        .unwrap();
-    let address = format!("http://127.0.0.1:{}", application.port());
-    let server = application.handle();
-    actix_web::rt::spawn(application.run_until_stopped());
-    TestApp {
-        address,
-        client: awc::Client::default(),
-        server,
-        _database: database,
-    }
+    TestApp::spawn(
+        database,
+        &[("RESERVATION_TTL_SECONDS", &ttl_seconds.to_string())],
+    )
+    .await
 }
 
-impl TestApp {
-    /// Stops the server and closes its connections. A server left running when the test
-    /// process exits races libpq's (OpenSSL's) exit-time cleanup and can crash it.
-    async fn stop(self) {
-        self.server.stop(true).await;
-    }
-
-    async fn post(&self, path: &str, body: Option<Value>) -> (u16, Value) {
-        let request = self.client.post(format!("{}{path}", self.address));
-        let mut response = match body {
-            Some(body) => request.send_json(&body).await.unwrap(),
-            None => request.send().await.unwrap(),
-        };
-        let json = response.json::<Value>().await.unwrap();
-        (response.status().as_u16(), json)
-    }
-
-    async fn get(&self, path: &str) -> (u16, Value) {
-        let mut response = self
-            .client
-            .get(format!("{}{path}", self.address))
-            .send()
-            .await
-            .unwrap();
-        let json = response.json::<Value>().await.unwrap();
-        (response.status().as_u16(), json)
-    }
+/// Places a hold on ticket `id` and checks it was answered 201 TENTATIVE.
+async fn hold(app: &TestApp, id: i64) -> Value {
+    let (status, held) = app
+        .post(&format!("/api/tickets/{id}/reservation"), None)
+        .await;
+    assert_eq!(
+        (status, held["reservation_status"].as_str()),
+        (201, Some("TENTATIVE")),
+        "{held}"
+    );
+    held
 }
 
 #[actix_web::test]
@@ -97,13 +47,7 @@ async fn a_ticket_is_created_held_and_sold_over_http() {
     assert_eq!(status, 201, "{ticket}");
     let id = ticket["id"].as_i64().unwrap();
 
-    let (status, held) = app
-        .post(&format!("/api/tickets/{id}/reservation"), None)
-        .await;
-    assert_eq!(
-        (status, held["reservation_status"].as_str()),
-        (201, Some("TENTATIVE"))
-    );
+    let held = hold(&app, id).await;
     let (status, refused) = app
         .post(&format!("/api/tickets/{id}/reservation"), None)
         .await;
@@ -139,8 +83,7 @@ async fn a_lapsed_hold_is_refused_at_confirm_and_can_be_held_again() {
         .post("/api/tickets", Some(json!({"event_name": "Matinee"})))
         .await;
     let id = ticket["id"].as_i64().unwrap();
-    app.post(&format!("/api/tickets/{id}/reservation"), None)
-        .await;
+    hold(&app, id).await;
 
     actix_web::rt::time::sleep(std::time::Duration::from_millis(1_100)).await;
     let (status, seen) = app.get(&format!("/api/tickets/{id}")).await;
@@ -153,13 +96,7 @@ async fn a_lapsed_hold_is_refused_at_confirm_and_can_be_held_again() {
         (status, refused["error_code"].as_str()),
         (409, Some("RESERVATION_EXPIRED"))
     );
-    let (status, held) = app
-        .post(&format!("/api/tickets/{id}/reservation"), None)
-        .await;
-    assert_eq!(
-        (status, held["reservation_status"].as_str()),
-        (201, Some("TENTATIVE"))
-    );
+    hold(&app, id).await;
     app.stop().await;
 }
 

@@ -10,6 +10,9 @@ use ticketing_domain::TicketId;
 use ticketing_ports::{TicketError, TicketRepository};
 use ticketing_postgres::test_db::TestDatabase;
 
+/// A database nobody listens on: only the command's own checks can answer there.
+const NO_DATABASE: &str = "postgres://postgres@127.0.0.1:1/x";
+
 fn seed(database_url: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ticketing"))
         .arg("seed")
@@ -21,6 +24,8 @@ fn seed(database_url: &str, args: &[&str]) -> Output {
         )
         .env("DATABASE_URL", database_url)
         .env("RUST_LOG", "warn")
+        // Refusals must not wait for a database that is not there.
+        .env("APP__DATABASE__STARTUP_TIMEOUT_SECONDS", "1")
         .output()
         .unwrap()
 }
@@ -94,10 +99,14 @@ fn seed_refuses_names_and_seats_the_domain_refuses() {
         ),
     ];
     for (args, mentions) in cases {
-        let output = seed(db.url(), args);
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(!output.status.success(), "{args:?} succeeded");
-        assert!(stderr.contains(mentions), "{args:?}: {stderr}");
+        // Against no database, so that the refusal is the command's own check and not the
+        // database's CHECK constraints; then against a real one, which must stay empty.
+        for url in [NO_DATABASE, db.url()] {
+            let output = seed(url, args);
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(!output.status.success(), "{args:?} on {url} succeeded");
+            assert!(stderr.contains(mentions), "{args:?} on {url}: {stderr}");
+        }
     }
     // Nothing was created, not even by the batches whose first seats were valid.
     let repository = db.repository();

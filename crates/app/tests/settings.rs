@@ -3,24 +3,13 @@
 // Tests panic on purpose when something is wrong.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::collections::HashMap;
-use std::path::PathBuf;
 
-use ticketing_app::settings::{LogFormat, Settings, SettingsError, SettingsSource};
+use ticketing_app::settings::{LogFormat, Settings, SettingsSource};
 
-fn shipped_config_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config")
-}
-
-fn load(env: &[(&str, &str)]) -> Result<Settings, SettingsError> {
-    Settings::load(&SettingsSource {
-        config_dir: shipped_config_dir(),
-        env: env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect::<HashMap<_, _>>(),
-    })
-}
+use common::{config_dir as shipped_config_dir, try_load_settings as load};
 
 fn error_text(env: &[(&str, &str)]) -> String {
     load(env)

@@ -3,13 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashMap;
-use std::path::PathBuf;
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{TimeDelta, TimeZone, Utc};
-use ticketing_app::settings::{Settings, SettingsError, SettingsSource};
+use common::{load_settings, try_load_settings, TestApp};
 use ticketing_app::sweeper::{sweep_once, Sweep, Sweeper, SweeperSettings, MAX_BATCHES_PER_TICK};
 use ticketing_domain::{
     Clock, EventName, ManualClock, NewTicket, Reservation, ReservationPolicy, TicketId,
@@ -109,6 +109,29 @@ async fn the_sweeper_expires_lapsed_holds_every_interval_and_stops_at_once() {
     assert_eq!(h.recorded_expired(&later), 0);
 }
 
+/// With a 50 ms interval, a stop that waited for the next tick would still look quick:
+/// a 60 s interval shows that stopping does not wait for it.
+#[actix_web::test]
+async fn stopping_does_not_wait_for_the_next_tick() {
+    let h = harness();
+    let sweeper = Sweeper::spawn(
+        h.service.clone(),
+        SweeperSettings {
+            interval: Some(Duration::from_secs(60)),
+            batch_size: 10,
+        },
+    )
+    .unwrap();
+    actix_web::rt::time::sleep(Duration::from_millis(10)).await;
+    let stopping = Instant::now();
+    sweeper.stop().await;
+    assert!(
+        stopping.elapsed() < Duration::from_millis(200),
+        "stop took {:?}",
+        stopping.elapsed()
+    );
+}
+
 #[actix_web::test]
 async fn a_disabled_sweeper_does_not_start() {
     let h = harness();
@@ -154,19 +177,9 @@ async fn a_failing_tick_reports_what_it_did_and_the_error() {
     assert!(format!("{error:#}").contains("unavailable"), "{error:#}");
 }
 
-fn load_settings(env: &[(&str, &str)]) -> Result<Settings, SettingsError> {
-    Settings::load(&SettingsSource {
-        config_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config"),
-        env: env
-            .iter()
-            .map(|(key, value)| (key.to_string(), value.to_string()))
-            .collect::<HashMap<_, _>>(),
-    })
-}
-
 #[test]
 fn the_sweeper_runs_every_5_seconds_in_batches_of_1000_unless_configured() {
-    let settings = load_settings(&[]).unwrap();
+    let settings = load_settings(&[]);
     assert_eq!(
         settings.sweeper,
         SweeperSettings {
@@ -177,8 +190,7 @@ fn the_sweeper_runs_every_5_seconds_in_batches_of_1000_unless_configured() {
     let settings = load_settings(&[
         ("APP__RESERVATION__SWEEP_INTERVAL_SECONDS", "0"),
         ("APP__RESERVATION__SWEEP_BATCH_SIZE", "7"),
-    ])
-    .unwrap();
+    ]);
     assert_eq!(settings.sweeper.interval, None, "0 disables the sweeper");
     assert_eq!(settings.sweeper.batch_size, 7);
 }
@@ -208,7 +220,9 @@ fn bad_sweeper_settings_are_refused_naming_the_key() {
         ),
     ];
     for (variable, value, key) in cases {
-        let error = load_settings(&[(variable, value)]).unwrap_err().to_string();
+        let error = try_load_settings(&[(variable, value)])
+            .unwrap_err()
+            .to_string();
         assert!(error.contains(key), "{variable}={value}: {error}");
         assert!(error.contains(variable), "{variable}={value}: {error}");
     }
@@ -219,21 +233,17 @@ fn bad_sweeper_settings_are_refused_naming_the_key() {
 #[actix_web::test]
 async fn the_service_sweeps_its_database_until_it_stops() {
     let database = ticketing_postgres::test_db::TestDatabase::new();
-    let settings = load_settings(&[
-        ("DATABASE_URL", database.url()),
-        ("PORT", "0"),
-        ("APP__SERVER__WORKERS", "1"),
-        ("RESERVATION_TTL_SECONDS", "1"),
-        ("APP__RESERVATION__SWEEP_INTERVAL_SECONDS", "1"),
-    ])
-    .unwrap();
-    let application = ticketing_app::startup::Application::build(&settings)
-        .await
-        .unwrap();
-    let server = application.handle();
-    let running = actix_web::rt::spawn(application.run_until_stopped());
-
     let repository = database.repository();
+    let app = TestApp::spawn(
+        database,
+        &[
+            ("APP__SERVER__WORKERS", "1"),
+            ("RESERVATION_TTL_SECONDS", "1"),
+            ("APP__RESERVATION__SWEEP_INTERVAL_SECONDS", "1"),
+        ],
+    )
+    .await;
+
     let ticket = NewTicket {
         event_name: EventName::parse("Opening Night").unwrap(),
         seat: None,
@@ -259,8 +269,7 @@ async fn the_service_sweeps_its_database_until_it_stops() {
     }
 
     let stopping = Instant::now();
-    server.stop(true).await;
-    running.await.unwrap().unwrap();
+    app.stop().await;
     assert!(
         stopping.elapsed() < Duration::from_secs(5),
         "{:?}",
@@ -278,7 +287,8 @@ async fn dropping_the_sweeper_stops_it_too() {
             interval: Some(Duration::from_millis(20)),
             batch_size: 10,
         },
-    );
+    )
+    .unwrap();
     drop(sweeper);
     h.clock.advance(TimeDelta::seconds(60));
     actix_web::rt::time::sleep(Duration::from_millis(200)).await;

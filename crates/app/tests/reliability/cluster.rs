@@ -16,8 +16,9 @@ pub(crate) struct Cluster {
     dir: PathBuf,
     bin: PathBuf,
     port: u16,
-    /// `runuser -u postgres --` when running as root (initdb and postgres refuse root).
-    as_owner: Vec<String>,
+    /// Whether the server binaries run as the `postgres` user (as root: initdb and
+    /// postgres refuse root).
+    as_owner: bool,
 }
 
 impl Cluster {
@@ -40,11 +41,9 @@ impl Cluster {
                 .status()
                 .unwrap();
             assert!(status.success(), "chown postgres: {}", dir.display());
-            ["runuser", "-u", "postgres", "--"]
-                .map(String::from)
-                .to_vec()
+            true
         } else {
-            Vec::new()
+            false
         };
         let cluster = Self {
             port: free_port(),
@@ -87,17 +86,7 @@ impl Cluster {
     }
 
     fn command(&self, program: &str) -> Command {
-        let path = self.bin.join(program);
-        let mut command = match self.as_owner.split_first() {
-            Some((runner, args)) => {
-                let mut command = Command::new(runner);
-                command.args(args).arg(path);
-                command
-            }
-            None => Command::new(path),
-        };
-        command.stdin(Stdio::null());
-        command
+        server_command(&self.bin, program, self.as_owner)
     }
 
     fn pg_ctl(&self, args: &[&str]) -> std::process::Output {
@@ -313,18 +302,8 @@ fn remove_stale_clusters(bin: &Path) {
         }
         let data = entry.path().join("data");
         if data.join("postmaster.pid").exists() {
-            let mut command = if is_root() {
-                let mut command = Command::new("runuser");
-                command
-                    .args(["-u", "postgres", "--"])
-                    .arg(bin.join("pg_ctl"));
-                command
-            } else {
-                Command::new(bin.join("pg_ctl"))
-            };
-            let _ = command
+            let _ = server_command(bin, "pg_ctl", is_root())
                 .args(["-D", &data.to_string_lossy(), "-m", "immediate", "stop"])
-                .stdin(Stdio::null())
                 .output();
         }
         let _ = fs::remove_dir_all(entry.path());
@@ -347,8 +326,23 @@ pub(crate) fn free_port() -> u16 {
         .port()
 }
 
+/// `program` of the server binaries in `bin`, run as the `postgres` user when `as_owner`
+/// (root may not run the server itself), with no stdin.
+fn server_command(bin: &Path, program: &str, as_owner: bool) -> Command {
+    let path = bin.join(program);
+    let mut command = if as_owner {
+        let mut command = Command::new("runuser");
+        command.args(["-u", "postgres", "--"]).arg(path);
+        command
+    } else {
+        Command::new(path)
+    };
+    command.stdin(Stdio::null());
+    command
+}
+
 /// Sends signal `name` to `pids`; answers whether every one got it.
-fn signal(pids: &[u32], name: &str) -> bool {
+pub(crate) fn signal(pids: &[u32], name: &str) -> bool {
     Command::new("kill")
         .arg(format!("-{name}"))
         .args(pids.iter().map(u32::to_string))

@@ -14,6 +14,8 @@
 mod abuse;
 mod checker;
 mod cluster;
+#[path = "../common/mod.rs"]
+mod common;
 mod database;
 mod http;
 mod instances;

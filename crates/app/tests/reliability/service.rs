@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::cluster::{free_port, tail};
+use crate::cluster::{free_port, signal, tail};
 use crate::http;
 
 /// A running `ticketing serve`.
@@ -109,12 +109,11 @@ impl Service {
 
     /// Sends a signal by name (`TERM`, `KILL`) to the service.
     pub(crate) fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .arg(format!("-{name}"))
-            .arg(self.child.id().to_string())
-            .status()
-            .unwrap();
-        assert!(status.success(), "kill -{name} {}", self.child.id());
+        assert!(
+            signal(&[self.child.id()], name),
+            "kill -{name} {}",
+            self.child.id()
+        );
     }
 
     /// Waits up to `timeout` for the process to exit.
