@@ -195,8 +195,8 @@ diesel::define_sql_function! {
 
 /// Stores `guarded.write` on ticket `id` if its stored reservation is, at `now`, in one
 /// of the phases `guarded.from`; answers the row written, or `None` if the guard (or the
-/// id) matched nothing. One statement per kind of write, each with the same guard shape,
-/// so that every statement's SQL is fixed and prepared once per connection.
+/// id) matched nothing. One statement per set of columns written, each with the same
+/// guard shape, so that every statement's SQL is fixed and prepared once per connection.
 fn guarded_write(
     connection: &mut PooledPg,
     id: TicketId,
@@ -210,17 +210,26 @@ fn guarded_write(
         .filter(guard(guarded.from, now));
     let statement = diesel::update(target);
     let written = match guarded.write {
-        Write::StartHold(hold) => statement
-            .set((
-                t::reservation_status.eq(status(ReservationStatus::Tentative)),
-                t::reservation_created_at.eq(Some(hold.created_at())),
-                t::reservation_expires_at.eq(Some(hold.expires_at())),
-                t::reservation_confirmed_at.eq(None::<Timestamp>),
-                t::updated_at.eq(dsl::now),
-            ))
-            .returning(TicketRow::as_returning())
-            .prepared()
-            .get_result(connection),
+        // A hold and a release both replace the whole reservation (a release with NULLs),
+        // so they are one statement, prepared once.
+        write @ (Write::StartHold(_) | Write::Clear) => {
+            // `None` for `Write::Clear`, the only other write this arm takes.
+            let hold = match write {
+                Write::StartHold(hold) => Some(hold),
+                _ => None,
+            };
+            statement
+                .set((
+                    t::reservation_status.eq(hold.and(status(ReservationStatus::Tentative))),
+                    t::reservation_created_at.eq(hold.map(|hold| hold.created_at())),
+                    t::reservation_expires_at.eq(hold.map(|hold| hold.expires_at())),
+                    t::reservation_confirmed_at.eq(None::<Timestamp>),
+                    t::updated_at.eq(dsl::now),
+                ))
+                .returning(TicketRow::as_returning())
+                .prepared()
+                .get_result(connection)
+        }
         // A sale cannot precede its hold: the same `max` as `GuardedWrite::apply`, taken
         // against the stored hold rather than one read earlier.
         Write::ConfirmHold { confirmed_at } => statement
@@ -235,17 +244,6 @@ fn guarded_write(
             .get_result(connection),
         Write::ExpireHold => statement
             .set(expire_hold())
-            .returning(TicketRow::as_returning())
-            .prepared()
-            .get_result(connection),
-        Write::Clear => statement
-            .set((
-                t::reservation_status.eq(None::<&str>),
-                t::reservation_created_at.eq(None::<Timestamp>),
-                t::reservation_expires_at.eq(None::<Timestamp>),
-                t::reservation_confirmed_at.eq(None::<Timestamp>),
-                t::updated_at.eq(dsl::now),
-            ))
             .returning(TicketRow::as_returning())
             .prepared()
             .get_result(connection),
