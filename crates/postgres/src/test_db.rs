@@ -6,7 +6,12 @@
 //! database named after a hash of `migrations/`, so a changed migration gets a new
 //! template; every [`TestDatabase`] is a fresh `CREATE DATABASE ... TEMPLATE` copy,
 //! dropped when the value is. Databases left behind by test processes that no longer
-//! run are dropped the first time a process asks for one.
+//! run are dropped the first time a process asks for one, and so are the templates of
+//! other migration sets (a process still testing one of them would fail, but only while
+//! two versions of `migrations/` are tested at once against one server). Whether a test
+//! process still runs is read from `/proc`, which assumes every process testing against
+//! the server runs on the same host: a test database of a process on another host whose
+//! pid is not in use here would be dropped under it.
 //!
 //! When no server answers, these functions panic with a message saying how to start one
 //! (`scripts/ensure-postgres.sh`).
@@ -217,6 +222,7 @@ fn build_template(server: &mut PgConnection, name: &str) -> Result<(), SetupErro
         .batch_execute(&format!("SELECT pg_advisory_lock({TEMPLATE_LOCK})"))
         .map_err(setup_error)?;
     let built = (|| {
+        drop_other_templates(server, name);
         if database_exists(server, name)? {
             return Ok(());
         }
@@ -253,6 +259,40 @@ fn build_template(server: &mut PgConnection, name: &str) -> Result<(), SetupErro
         .batch_execute(&format!("SELECT pg_advisory_unlock({TEMPLATE_LOCK})"))
         .map_err(setup_error)?;
     built
+}
+
+/// Drops every template database (finished or half-built) but `current`: those of
+/// earlier versions of `migrations/` would otherwise stay forever. Called holding
+/// `TEMPLATE_LOCK`, so none of them is being built; failures are reported, not fatal.
+fn drop_other_templates(server: &mut PgConnection, current: &str) {
+    #[derive(QueryableByName)]
+    struct Database {
+        #[diesel(sql_type = Text)]
+        datname: String,
+    }
+    let pattern = format!("{}%", TEMPLATE_PREFIX.replace('_', "\\_"));
+    let templates: Vec<Database> = match diesel::sql_query(
+        "SELECT datname FROM pg_database WHERE datname LIKE $1 AND datname <> $2",
+    )
+    .bind::<Text, _>(&pattern)
+    .bind::<Text, _>(current)
+    .load(server)
+    {
+        Ok(templates) => templates,
+        Err(error) => {
+            eprintln!("could not list old template databases: {error}");
+            return;
+        }
+    };
+    for Database { datname } in templates {
+        let drop = format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            quote_identifier(&datname)
+        );
+        if let Err(error) = server.batch_execute(&drop) {
+            eprintln!("could not drop old template database {datname}: {error}");
+        }
+    }
 }
 
 /// Drops the test databases of processes that are gone (crashed or killed runs).
@@ -348,4 +388,27 @@ fn collect_files(dir: &Path, files: &mut Vec<std::path::PathBuf>) -> std::io::Re
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_of_other_migration_sets_are_dropped_and_the_current_one_kept() {
+        let current = template();
+        let old = format!("{TEMPLATE_PREFIX}{:016x}_building", std::process::id());
+        let mut server = admin_connection();
+        server
+            .batch_execute(&format!(
+                "CREATE DATABASE {} TEMPLATE template0",
+                quote_identifier(&old)
+            ))
+            .unwrap();
+
+        drop_other_templates(&mut server, current);
+
+        assert!(!database_exists(&mut server, &old).unwrap());
+        assert!(database_exists(&mut server, current).unwrap());
+    }
 }
