@@ -61,14 +61,6 @@ impl TicketBatch {
     pub fn event_name(&self) -> &EventName {
         &self.event_name
     }
-
-    pub fn seat_prefix(&self) -> &str {
-        &self.seat_prefix
-    }
-
-    pub fn count(&self) -> u64 {
-        self.count
-    }
 }
 
 /// The tickets a batch created: `count` ids between `first_id` and `last_id`.

@@ -164,7 +164,7 @@ pub fn revert_all_migrations(pool: &PgPool) -> Result<Vec<String>, SetupError> {
 }
 
 /// The server tests run against: `TEST_DATABASE_URL`, or the local default.
-pub fn server_url() -> String {
+fn server_url() -> String {
     std::env::var("TEST_DATABASE_URL")
         .ok()
         .filter(|url| !url.trim().is_empty())
