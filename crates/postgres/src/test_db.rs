@@ -24,7 +24,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::sql_types::Text;
-use diesel::{QueryableByName, RunQueryDsl};
+use diesel::{Connection, QueryableByName, RunQueryDsl};
 
 use crate::database_url::parse_url;
 use crate::error::setup_error;
@@ -118,12 +118,8 @@ impl TestDatabase {
     /// Runs raw SQL (one or more statements) in this database, bypassing the adapter:
     /// for arranging rows by hand. Answers the server's message when it refuses.
     pub fn execute(&self, sql: &str) -> Result<(), String> {
-        let mut connection = connect_to_database(
-            &self.url,
-            &self.name,
-            PoolSettings::default().connect_timeout,
-        )
-        .unwrap_or_else(|error| panic!("cannot connect to {}: {error}", self.name));
+        let mut connection = PgConnection::establish(&self.url)
+            .unwrap_or_else(|error| panic!("cannot connect to {}: {error}", self.name));
         connection
             .batch_execute(sql)
             .map_err(|error| error.to_string())
