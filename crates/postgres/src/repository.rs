@@ -369,7 +369,8 @@ mod tests {
 
     use super::*;
 
-    /// The statement cache keys on the SQL text: it must not depend on the command.
+    /// Prepared writes are found in the statement cache by their type (`prepared.rs`),
+    /// which is the same whatever the command: so must the guard's SQL text be.
     #[test]
     fn the_guard_is_one_sql_text_with_the_phases_bound() {
         let now = Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap();
