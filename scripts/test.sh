@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace against a PostgreSQL server that
 # scripts/ensure-postgres.sh finds or starts, then the HTTP contract walk and schemathesis
-# against the real binary. Usage: ./scripts/test.sh [extra cargo test args]
+# against the real binary. Usage: ./scripts/test.sh [cargo test args to run only some tests]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LOG_PREFIX=test.sh
@@ -12,7 +12,13 @@ TEST_DATABASE_URL="$(scripts/ensure-postgres.sh)"
 export TEST_DATABASE_URL
 log "PostgreSQL for the tests at $(redact "$TEST_DATABASE_URL")"
 
-cargo test --workspace --all-targets --locked "$@"
+# With arguments (`-p ticketing-postgres`, a test name, ...) cargo runs just what they
+# select; `--workspace` would override a `-p`.
+if [[ $# -eq 0 ]]; then
+    cargo test --workspace --all-targets --locked
+else
+    cargo test --locked "$@"
+fi
 
 # The real binary on a fresh database with a 2 s TTL, walked through the whole HTTP
 # contract; skipped when arguments narrow the run to some tests.
