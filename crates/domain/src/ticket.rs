@@ -65,7 +65,8 @@ impl fmt::Display for TicketId {
     }
 }
 
-/// The name of the event a ticket admits to: 1 to 200 characters, not blank.
+/// The name of the event a ticket admits to: 1 to 200 characters, not blank, without
+/// U+0000 (which PostgreSQL cannot store in text).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct EventName(String);
 
@@ -76,6 +77,8 @@ pub enum EventNameError {
     Blank,
     #[error("event name must be at most {max} characters, got {actual}", max = EventName::MAX_CHARS)]
     TooLong { actual: usize },
+    #[error("event name must not contain the NUL character (U+0000)")]
+    ContainsNul,
 }
 
 impl EventName {
@@ -88,6 +91,8 @@ impl EventName {
             Err(EventNameError::Blank)
         } else if chars > Self::MAX_CHARS {
             Err(EventNameError::TooLong { actual: chars })
+        } else if text.contains('\0') {
+            Err(EventNameError::ContainsNul)
         } else {
             Ok(Self(text))
         }
@@ -98,7 +103,7 @@ impl EventName {
     }
 }
 
-/// A seat label such as `A-12`: 1 to 50 characters, not blank.
+/// A seat label such as `A-12`: 1 to 50 characters, not blank, without U+0000.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Seat(String);
 
@@ -109,6 +114,8 @@ pub enum SeatError {
     Blank,
     #[error("seat must be at most {max} characters, got {actual}", max = Seat::MAX_CHARS)]
     TooLong { actual: usize },
+    #[error("seat must not contain the NUL character (U+0000)")]
+    ContainsNul,
 }
 
 impl Seat {
@@ -122,6 +129,8 @@ impl Seat {
             Err(SeatError::Blank)
         } else if chars > Self::MAX_CHARS {
             Err(SeatError::TooLong { actual: chars })
+        } else if text.contains('\0') {
+            Err(SeatError::ContainsNul)
         } else {
             Ok(Self(text))
         }
@@ -203,6 +212,9 @@ mod tests {
             EventName::parse(" Opening Night ").unwrap().as_str(),
             " Opening Night "
         );
+        for nul in ["\0", "a\0b", "Opening Night\0"] {
+            assert_eq!(EventName::parse(nul), Err(EventNameError::ContainsNul), "{nul:?}");
+        }
     }
 
     #[test]
@@ -215,5 +227,8 @@ mod tests {
             Seat::parse("1".repeat(51)),
             Err(SeatError::TooLong { actual: 51 })
         );
+        for nul in ["\0", "A-\0"] {
+            assert_eq!(Seat::parse(nul), Err(SeatError::ContainsNul), "{nul:?}");
+        }
     }
 }
