@@ -1,17 +1,26 @@
-//! Configuration: `config/default.toml`, then `config/{APP_ENV}.toml`, then environment
-//! variables, into typed and validated settings.
+//! Configuration: the defaults compiled into the binary (`config/default.toml`), then the
+//! optional files `config/default.toml` and `config/{APP_ENV}.toml`, then environment
+//! variables, into typed and validated settings. The binary needs no file to start, so
+//! it runs from any directory; the files and the environment only override.
 
 use std::collections::HashMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use config::{Config, Map, Source, Value, ValueKind};
+use config::{Config, FileFormat, Map, Source, Value, ValueKind};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use ticketing_domain::ReservationPolicy;
-use ticketing_postgres::{check_database_url, redact_url};
+use ticketing_postgres::{DatabaseUrl, InvalidPoolSettings, PoolSettings};
 
 pub use crate::sweeper::SweeperSettings;
+
+/// The documented defaults, compiled in: every key has a value without any file.
+pub const COMPILED_DEFAULTS: &str = include_str!("../../../config/default.toml");
+
+/// Where a value came from when no file or variable set it.
+const DEFAULTS_ORIGIN: &str = "the compiled-in defaults (config/default.toml)";
 
 /// Environment variables with a short name, and the key each one sets. They win over
 /// the generic `APP__SECTION__KEY` form.
@@ -26,7 +35,7 @@ const GENERIC_PREFIX: &str = "APP__";
 /// One day: a sweeper that runs less often than the longest hold lasts is a mistake.
 const MAX_SWEEP_INTERVAL_SECONDS: u64 = 86_400;
 
-/// Validated settings of the whole service.
+/// Validated settings of the whole service. `Debug` shows no secret.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub server: ServerSettings,
@@ -54,7 +63,9 @@ pub struct ServerSettings {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct DatabaseSettings {
-    pub url: String,
+    /// Checked by [`Settings::load`] before this is deserialized.
+    #[serde(deserialize_with = "database_url")]
+    pub url: DatabaseUrl,
     pub pool_max_size: u32,
     pub pool_min_idle: u32,
     pub checkout_timeout_ms: u64,
@@ -138,125 +149,110 @@ impl Settings {
             });
         }
 
-        let default = source.config_dir.join("default.toml");
-        let environment_variables = EnvironmentVariables(source.env.clone());
         let config = Config::builder()
-            .add_source(config::File::from(default.clone()))
-            .add_source(config::File::from(overlay.clone()).required(false))
-            .add_source(environment_variables.clone())
+            .add_source(config::File::from_str(COMPILED_DEFAULTS, FileFormat::Toml))
+            .add_source(config::File::from(source.config_dir.join("default.toml")).required(false))
+            .add_source(config::File::from(overlay).required(false))
+            .add_source(EnvironmentVariables(source.env.clone()))
             .build()?;
-        let layers = Layers {
-            default,
-            overlay,
-            environment_variables,
+        // Every value remembers the file or variable it came from (read through its
+        // table: `get::<Value>` would rebuild it without), and the compiled-in defaults
+        // have no name of their own.
+        let origin = |key: &str| {
+            key.rsplit_once('.')
+                .and_then(|(section, name)| config.get_table(section).ok()?.remove(name))
+                .and_then(|value| value.origin().map(str::to_owned))
+                .unwrap_or_else(|| DEFAULTS_ORIGIN.to_owned())
         };
-        let origin = |key: &str| layers.origin_of(key);
-        let raw: RawSettings = config.try_deserialize().map_err(|error| match error {
-            config::ConfigError::Type {
-                unexpected,
-                expected,
-                key: Some(key),
-                ..
-            } => SettingsError::Invalid {
-                origin: origin(&key),
-                value: unexpected.to_string(),
-                reason: format!("expected {expected}"),
-                key,
-            },
-            other => SettingsError::Load(other),
-        })?;
-
-        let reservation = ReservationPolicy::from_ttl_seconds(raw.reservation.ttl_seconds)
-            .map_err(|error| SettingsError::Invalid {
-                key: "reservation.ttl_seconds".to_owned(),
-                value: raw.reservation.ttl_seconds.to_string(),
-                origin: origin("reservation.ttl_seconds"),
-                reason: error.to_string(),
-            })?;
-        let invalid =
-            |key: &'static str, value: &dyn fmt::Display, reason: &str| SettingsError::Invalid {
+        let invalid = |key: &str, value: &dyn fmt::Display, reason: &dyn fmt::Display| {
+            SettingsError::Invalid {
                 key: key.to_owned(),
                 value: value.to_string(),
                 origin: origin(key),
-                reason: reason.to_owned(),
-            };
+                reason: reason.to_string(),
+            }
+        };
 
-        let db = &raw.database;
-        if let Err(error) = check_database_url(&db.url) {
-            let reason = error.to_string();
-            return Err(invalid("database.url", &redact_url(&db.url), &reason));
+        // Checked here, where its origin is known; the deserializer only converts it.
+        // (`try_deserialize` consumes the configuration, which `origin` still reads.)
+        let url: SecretString = config.get("database.url")?;
+        if let Err(error) = DatabaseUrl::parse(url.expose_secret()) {
+            return Err(invalid("database.url", &"<not shown>", &error));
         }
-        if db.pool_max_size == 0 {
-            return Err(invalid("database.pool_max_size", &0, "must be at least 1"));
+        let raw: RawSettings = config
+            .clone()
+            .try_deserialize()
+            .map_err(|error| match error {
+                config::ConfigError::Type {
+                    unexpected,
+                    expected,
+                    key: Some(key),
+                    ..
+                } => invalid(&key, &unexpected, &format!("expected {expected}")),
+                other => SettingsError::Load(other),
+            })?;
+
+        let reservation = ReservationPolicy::from_ttl_seconds(raw.reservation.ttl_seconds)
+            .map_err(|error| {
+                invalid(
+                    "reservation.ttl_seconds",
+                    &raw.reservation.ttl_seconds,
+                    &error,
+                )
+            })?;
+        if let Err(error) = raw.database.pool_settings().check() {
+            let (key, value) = match error {
+                InvalidPoolSettings::MaxSize => {
+                    ("database.pool_max_size", raw.database.pool_max_size.into())
+                }
+                InvalidPoolSettings::MinIdle { .. } => {
+                    ("database.pool_min_idle", raw.database.pool_min_idle.into())
+                }
+                InvalidPoolSettings::CheckoutTimeout => (
+                    "database.checkout_timeout_ms",
+                    raw.database.checkout_timeout_ms,
+                ),
+                InvalidPoolSettings::ConnectTimeout => (
+                    "database.connect_timeout_seconds",
+                    raw.database.connect_timeout_seconds,
+                ),
+            };
+            return Err(invalid(key, &value, &error));
         }
-        if db.pool_min_idle > db.pool_max_size {
-            let reason = format!(
-                "must not exceed database.pool_max_size ({})",
-                db.pool_max_size
-            );
-            return Err(invalid(
-                "database.pool_min_idle",
-                &db.pool_min_idle,
-                &reason,
-            ));
-        }
-        if db.checkout_timeout_ms == 0 {
-            return Err(invalid(
-                "database.checkout_timeout_ms",
-                &0,
-                "must be at least 1",
-            ));
-        }
-        if db.connect_timeout_seconds == 0 {
-            return Err(invalid(
-                "database.connect_timeout_seconds",
-                &0,
-                "must be at least 1",
-            ));
+        let at_least_one: [(&str, u64); 4] = [
+            (
+                "server.shutdown_timeout_seconds",
+                raw.server.shutdown_timeout_seconds,
+            ),
+            (
+                "server.response_deadline_ms",
+                raw.server.response_deadline_ms,
+            ),
+            (
+                "server.max_connections_per_worker",
+                raw.server.max_connections_per_worker as u64,
+            ),
+            (
+                "reservation.sweep_batch_size",
+                raw.reservation.sweep_batch_size.into(),
+            ),
+        ];
+        if let Some((key, value)) = at_least_one.into_iter().find(|(_, value)| *value == 0) {
+            return Err(invalid(key, &value, &"must be at least 1"));
         }
         if raw.server.host.trim().is_empty() {
-            return Err(invalid("server.host", &"\"\"", "must not be empty"));
-        }
-        if raw.server.shutdown_timeout_seconds == 0 {
-            return Err(invalid(
-                "server.shutdown_timeout_seconds",
-                &0,
-                "must be at least 1",
-            ));
-        }
-        if raw.server.response_deadline_ms == 0 {
-            return Err(invalid(
-                "server.response_deadline_ms",
-                &0,
-                "must be at least 1",
-            ));
-        }
-        if raw.server.max_connections_per_worker == 0 {
-            return Err(invalid(
-                "server.max_connections_per_worker",
-                &0,
-                "must be at least 1",
-            ));
+            return Err(invalid("server.host", &"\"\"", &"must not be empty"));
         }
         if let Err(error) = tracing_subscriber::EnvFilter::try_new(&raw.log.level) {
-            return Err(invalid("log.level", &raw.log.level, &error.to_string()));
-        }
-
-        if raw.reservation.sweep_batch_size == 0 {
-            return Err(invalid(
-                "reservation.sweep_batch_size",
-                &0,
-                "must be at least 1",
-            ));
+            return Err(invalid("log.level", &raw.log.level, &error));
         }
         if raw.reservation.sweep_interval_seconds > MAX_SWEEP_INTERVAL_SECONDS {
-            let reason = format!(
-                "must be at most {MAX_SWEEP_INTERVAL_SECONDS} seconds (0 disables the sweeper)"
-            );
             return Err(invalid(
                 "reservation.sweep_interval_seconds",
                 &raw.reservation.sweep_interval_seconds,
-                &reason,
+                &format!(
+                    "must be at most {MAX_SWEEP_INTERVAL_SECONDS} seconds (0 disables the sweeper)"
+                ),
             ));
         }
         let sweeper = SweeperSettings {
@@ -276,6 +272,13 @@ impl Settings {
     }
 }
 
+fn database_url<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<DatabaseUrl, D::Error> {
+    let text = SecretString::deserialize(deserializer)?;
+    DatabaseUrl::parse(text.expose_secret()).map_err(serde::de::Error::custom)
+}
+
 impl DatabaseSettings {
     pub fn checkout_timeout(&self) -> Duration {
         Duration::from_millis(self.checkout_timeout_ms)
@@ -283,6 +286,22 @@ impl DatabaseSettings {
 
     pub fn startup_timeout(&self) -> Duration {
         Duration::from_secs(self.startup_timeout_seconds)
+    }
+
+    /// The pool these settings describe (0 turns the statement timeout and the TCP
+    /// keepalive off).
+    pub fn pool_settings(&self) -> PoolSettings {
+        PoolSettings {
+            url: self.url.clone(),
+            max_size: self.pool_max_size,
+            min_idle: Some(self.pool_min_idle),
+            checkout_timeout: self.checkout_timeout(),
+            connect_timeout: Duration::from_secs(self.connect_timeout_seconds),
+            statement_timeout: (self.statement_timeout_ms > 0)
+                .then(|| Duration::from_millis(self.statement_timeout_ms)),
+            tcp_keepalive: (self.tcp_keepalive_seconds > 0)
+                .then(|| Duration::from_secs(self.tcp_keepalive_seconds)),
+        }
     }
 }
 
@@ -296,69 +315,10 @@ impl ServerSettings {
     }
 }
 
-/// The configuration layers, for saying where a key's value came from.
-struct Layers {
-    default: PathBuf,
-    overlay: PathBuf,
-    environment_variables: EnvironmentVariables,
-}
-
-impl Layers {
-    /// The last layer that sets `key`: the one whose value won.
-    fn origin_of(&self, key: &str) -> String {
-        if let Some(variable) = self.environment_variables.variable_for(key) {
-            return format!("environment variable {variable}");
-        }
-        if file_sets(&self.overlay, key) {
-            return self.overlay.display().to_string();
-        }
-        self.default.display().to_string()
-    }
-}
-
-fn file_sets(path: &Path, key: &str) -> bool {
-    path.is_file()
-        && Config::builder()
-            .add_source(config::File::from(path))
-            .build()
-            .is_ok_and(|file| file.get::<Value>(key).is_ok())
-}
-
-/// The environment as a configuration source, remembering which variable set each key so
-/// that errors can name it.
+/// The environment as a configuration source: short names win over the generic
+/// `APP__SECTION__KEY` form, and each value's origin names its variable.
 #[derive(Debug, Clone)]
 struct EnvironmentVariables(HashMap<String, String>);
-
-impl EnvironmentVariables {
-    /// Each key set from the environment, with the variable that sets it: short names win
-    /// over the generic `APP__SECTION__KEY` form.
-    fn settings(&self) -> Vec<(String, &str, &str)> {
-        let mut settings: Vec<(String, &str, &str)> = self
-            .0
-            .iter()
-            .filter_map(|(name, text)| {
-                let path = name.strip_prefix(GENERIC_PREFIX)?;
-                let key = path.split("__").map(str::to_lowercase).collect::<Vec<_>>();
-                Some((key.join("."), name.as_str(), text.as_str()))
-            })
-            .collect();
-        settings.sort();
-        for (name, key) in SHORT_NAMES {
-            if let Some((name, text)) = self.0.get_key_value(name) {
-                settings.retain(|(existing, _, _)| existing != key);
-                settings.push((key.to_owned(), name.as_str(), text.as_str()));
-            }
-        }
-        settings
-    }
-
-    fn variable_for(&self, key: &str) -> Option<String> {
-        self.settings()
-            .into_iter()
-            .find(|(setting, _, _)| setting == key)
-            .map(|(_, name, _)| name.to_owned())
-    }
-}
 
 impl Source for EnvironmentVariables {
     fn clone_into_box(&self) -> Box<dyn Source + Send + Sync> {
@@ -366,16 +326,24 @@ impl Source for EnvironmentVariables {
     }
 
     fn collect(&self) -> Result<Map<String, Value>, config::ConfigError> {
-        Ok(self
-            .settings()
-            .into_iter()
-            .map(|(key, name, text)| {
-                let origin = format!("environment variable {name}");
-                (
-                    key,
-                    Value::new(Some(&origin), ValueKind::String(text.to_owned())),
-                )
+        let value = |name: &str, text: &str| {
+            let origin = format!("environment variable {name}");
+            Value::new(Some(&origin), ValueKind::String(text.to_owned()))
+        };
+        let mut settings: Map<String, Value> = self
+            .0
+            .iter()
+            .filter_map(|(name, text)| {
+                let path = name.strip_prefix(GENERIC_PREFIX)?;
+                let key = path.split("__").map(str::to_lowercase).collect::<Vec<_>>();
+                Some((key.join("."), value(name, text)))
             })
-            .collect())
+            .collect();
+        for (name, key) in SHORT_NAMES {
+            if let Some(text) = self.0.get(name) {
+                settings.insert(key.to_owned(), value(name, text));
+            }
+        }
+        Ok(settings)
     }
 }

@@ -12,7 +12,7 @@ use ticketing_domain::{Clock, SystemClock};
 use ticketing_http::admission::{limit_queue_wait, QueueTimeout};
 use ticketing_http::Service;
 use ticketing_ports::{TicketRepository, TicketService};
-use ticketing_postgres::{redact_url, PgPool, PgTicketRepository, PoolSettings, SetupError};
+use ticketing_postgres::{PgPool, PgTicketRepository, SetupError};
 
 use crate::deadline::ResponseDeadline;
 use crate::settings::{DatabaseSettings, Settings};
@@ -148,7 +148,7 @@ pub fn migrate(settings: &Settings) -> anyhow::Result<()> {
 /// Creates the database if it does not exist, applies pending migrations and returns a
 /// pool, retrying while the server cannot be reached until the start-up timeout.
 pub(crate) fn prepare_database(settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
-    let url = redact_url(&settings.url);
+    let url = &settings.url;
     let deadline = Instant::now() + settings.startup_timeout();
     let mut attempts = 0u32;
     loop {
@@ -180,7 +180,7 @@ fn is_unreachable(error: &anyhow::Error) -> bool {
 }
 
 fn try_prepare_database(settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
-    let pool_settings = pool_settings(settings);
+    let pool_settings = settings.pool_settings();
     if ticketing_postgres::create_database_if_missing(&pool_settings)? {
         tracing::info!("created the database");
     }
@@ -190,20 +190,6 @@ fn try_prepare_database(settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
         tracing::info!(?applied, "applied migrations");
     }
     Ok(pool)
-}
-
-fn pool_settings(settings: &DatabaseSettings) -> PoolSettings {
-    PoolSettings {
-        url: settings.url.clone(),
-        max_size: settings.pool_max_size,
-        min_idle: Some(settings.pool_min_idle),
-        checkout_timeout: settings.checkout_timeout(),
-        connect_timeout: Duration::from_secs(settings.connect_timeout_seconds),
-        statement_timeout: (settings.statement_timeout_ms > 0)
-            .then(|| Duration::from_millis(settings.statement_timeout_ms)),
-        tcp_keepalive: (settings.tcp_keepalive_seconds > 0)
-            .then(|| Duration::from_secs(settings.tcp_keepalive_seconds)),
-    }
 }
 
 async fn wait_for_shutdown_signal() {

@@ -59,3 +59,22 @@ fn help_lists_the_commands() {
         "{stdout}"
     );
 }
+
+/// An installed binary runs from any directory: no `config/` beside it is needed.
+#[test]
+fn the_binary_needs_no_config_directory() {
+    let elsewhere = std::env::temp_dir();
+    let output = Command::new(env!("CARGO_BIN_EXE_ticketing"))
+        .arg("migrate")
+        .current_dir(&elsewhere)
+        .env_clear()
+        // Nothing listens on port 1: the command gets as far as the database and stops.
+        .env("DATABASE_URL", "postgres://postgres@127.0.0.1:1/ticketing")
+        .env("APP__DATABASE__STARTUP_TIMEOUT_SECONDS", "0")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("could not reach the database"), "{stderr}");
+    assert!(!stderr.contains("configuration"), "{stderr}");
+}

@@ -7,7 +7,8 @@ mod common;
 
 use std::collections::HashMap;
 
-use ticketing_app::settings::{LogFormat, Settings, SettingsSource};
+use secrecy::ExposeSecret;
+use ticketing_app::settings::{LogFormat, Settings, SettingsSource, COMPILED_DEFAULTS};
 
 use common::{config_dir as shipped_config_dir, try_load_settings as load};
 
@@ -25,7 +26,7 @@ fn defaults_come_from_default_toml_and_the_local_overlay() {
     assert_eq!(settings.server.port, 8080);
     assert_eq!(settings.server.host, "127.0.0.1");
     assert_eq!(
-        settings.database.url,
+        settings.database.url.expose_secret(),
         "postgres://postgres@127.0.0.1:5432/ticketing"
     );
     assert_eq!(settings.database.checkout_timeout_ms, 2000);
@@ -61,7 +62,10 @@ fn short_environment_variables_win() {
     assert_eq!(settings.reservation.ttl().num_seconds(), 2);
     assert_eq!(settings.server.port, 0);
     assert_eq!(settings.server.host, "0.0.0.0");
-    assert_eq!(settings.database.url, "postgres://u:p@db:5433/other");
+    assert_eq!(
+        settings.database.url.expose_secret(),
+        "postgres://u:p@db:5433/other"
+    );
     assert_eq!(settings.log.level, "warn");
 }
 
@@ -165,6 +169,55 @@ fn a_zero_response_deadline_is_refused_and_the_default_is_10_s() {
     assert!(text.contains("server.response_deadline_ms"), "{text}");
     assert!(
         text.contains("environment variable APP__SERVER__RESPONSE_DEADLINE_MS"),
+        "{text}"
+    );
+}
+
+#[test]
+fn settings_never_show_the_database_password() {
+    let settings = load(&[("DATABASE_URL", "postgres://app:s3cret@db:5432/ticketing")]).unwrap();
+    for shown in [format!("{settings:?}"), format!("{:?}", settings.database)] {
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(
+            shown.contains("postgres://app:***@db:5432/ticketing"),
+            "{shown}"
+        );
+    }
+    let pool = settings.database.pool_settings();
+    assert!(!format!("{pool:?}").contains("s3cret"));
+}
+
+/// The binary must start from any directory: every key has a compiled-in default, and
+/// the files only override.
+#[test]
+fn settings_load_without_any_configuration_file() {
+    let nowhere = std::env::temp_dir().join(format!("ticketing-no-config-{}", std::process::id()));
+    let settings = Settings::load(&SettingsSource {
+        config_dir: nowhere,
+        env: HashMap::new(),
+    })
+    .unwrap();
+    assert_eq!(settings.reservation.ttl().num_seconds(), 60);
+    assert_eq!(settings.server.port, 8080);
+    assert_eq!(settings.log.level, "info");
+    let text = error_text(&[("APP__SERVER__SHUTDOWN_TIMEOUT_SECONDS", "0")]);
+    assert!(text.contains("server.shutdown_timeout_seconds"), "{text}");
+}
+
+#[test]
+fn the_shipped_default_toml_is_what_is_compiled_in() {
+    let shipped = std::fs::read_to_string(shipped_config_dir().join("default.toml")).unwrap();
+    assert_eq!(shipped, COMPILED_DEFAULTS);
+}
+
+#[test]
+fn pool_rules_name_the_key_and_its_value() {
+    let text = error_text(&[("APP__DATABASE__POOL_MAX_SIZE", "0")]);
+    assert!(text.contains("database.pool_max_size = 0"), "{text}");
+    let text = error_text(&[("APP__DATABASE__POOL_MIN_IDLE", "17")]);
+    assert!(text.contains("database.pool_min_idle = 17"), "{text}");
+    assert!(
+        text.contains("pool_max_size (16)") || text.contains("max_size (16)"),
         "{text}"
     );
 }

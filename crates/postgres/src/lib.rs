@@ -10,7 +10,7 @@
 //!
 //! # fn main() -> Result<(), ticketing_postgres::SetupError> {
 //! let settings = PoolSettings {
-//!     url: "postgres://postgres@127.0.0.1:5432/ticketing".to_owned(),
+//!     url: "postgres://postgres@127.0.0.1:5432/ticketing".parse()?,
 //!     ..PoolSettings::default()
 //! };
 //! ticketing_postgres::create_database_if_missing(&settings)?;
@@ -41,9 +41,9 @@ mod seed;
 #[cfg(feature = "test-support")]
 pub mod test_db;
 
-pub use database_url::{check_database_url, redact_url, InvalidDatabaseUrl};
+pub use database_url::{DatabaseUrl, InvalidDatabaseUrl};
 pub use error::SetupError;
 pub use migrations::{create_database_if_missing, run_migrations};
-pub use pool::{connect, PgPool, PoolSettings, PoolState};
+pub use pool::{connect, InvalidPoolSettings, PgPool, PoolSettings, PoolState};
 pub use repository::PgTicketRepository;
 pub use seed::{seed_tickets, SeededTickets, TicketBatch, TicketBatchError};

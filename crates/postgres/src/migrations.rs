@@ -8,8 +8,9 @@ use diesel::pg::PgConnection;
 use diesel::sql_types::Text;
 use diesel::{Connection, QueryableByName, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use secrecy::ExposeSecret;
 
-use crate::database_url::{database_name, parse_url, with_connect_timeout};
+use crate::database_url::DatabaseUrl;
 use crate::error::{connection_setup_error, setup_error};
 use crate::pool::PgPool;
 use crate::{PoolSettings, SetupError};
@@ -75,9 +76,11 @@ fn with_migration_lock<T>(
 /// [`SetupError::Unavailable`] when the server cannot be reached, and
 /// [`SetupError::Unexpected`] when it refuses (e.g. the role may not create databases).
 pub fn create_database_if_missing(settings: &PoolSettings) -> Result<bool, SetupError> {
-    let name = database_name(&settings.url)?;
-    let url = with_connect_timeout(&settings.url, settings.connect_timeout)?;
-    match PgConnection::establish(&url) {
+    let name = settings.url.database();
+    let url = settings
+        .url
+        .with_connect_timeout(settings.connect_timeout)?;
+    match PgConnection::establish(url.expose_secret()) {
         Ok(_) => return Ok(false),
         Err(error) if !is_missing_database(&error, &name) => {
             return Err(connection_setup_error(error))
@@ -109,14 +112,14 @@ fn is_missing_database(error: &diesel::ConnectionError, name: &str) -> bool {
 /// A connection to `database` on the server that `url` points at, waiting at most
 /// `connect_timeout` (unless the URL sets its own).
 pub(crate) fn connect_to_database(
-    url: &str,
+    url: &DatabaseUrl,
     database: &str,
     connect_timeout: Duration,
 ) -> Result<PgConnection, SetupError> {
-    let mut parsed = parse_url(url)?;
-    parsed.set_path(database);
-    let url = with_connect_timeout(parsed.as_str(), connect_timeout)?;
-    PgConnection::establish(&url).map_err(connection_setup_error)
+    let url = url
+        .with_database(database)?
+        .with_connect_timeout(connect_timeout)?;
+    PgConnection::establish(url.expose_secret()).map_err(connection_setup_error)
 }
 
 pub(crate) fn database_exists(server: &mut PgConnection, name: &str) -> Result<bool, SetupError> {

@@ -8,19 +8,20 @@ use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::r2d2::{CustomizeConnection, Pool, PooledConnection};
 use diesel::Connection;
+use secrecy::ExposeSecret;
 use ticketing_ports::TicketError;
 
-use crate::database_url::{redact_url, with_connect_timeout, with_keepalive};
+use crate::database_url::DatabaseUrl;
 use crate::error::{checkout_error, connection_setup_error};
 use crate::liveness::PgManager;
 use crate::SetupError;
 
-/// How to reach PostgreSQL and how many connections to keep.
-#[derive(Clone, PartialEq, Eq)]
+/// How to reach PostgreSQL and how many connections to keep. `Debug` shows the URL
+/// without its password.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PoolSettings {
-    /// A `postgres://` (or `postgresql://`) URL naming the database.
-    /// Default: `postgres://postgres@127.0.0.1:5432/ticketing`.
-    pub url: String,
+    /// The database. Default: `postgres://postgres@127.0.0.1:5432/ticketing`.
+    pub url: DatabaseUrl,
     /// Most connections open at once. Default: 10.
     pub max_size: u32,
     /// Idle connections the pool keeps open; `None` keeps `max_size`. Default: `None`.
@@ -43,10 +44,47 @@ pub struct PoolSettings {
     pub tcp_keepalive: Option<Duration>,
 }
 
+const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/ticketing";
+
+/// A pool setting that r2d2 cannot work with (it would panic on some of them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidPoolSettings {
+    #[error("max_size must be at least 1")]
+    MaxSize,
+    #[error("min_idle must not exceed max_size ({max_size})")]
+    MinIdle { max_size: u32 },
+    #[error("checkout_timeout must be positive")]
+    CheckoutTimeout,
+    #[error("connect_timeout must be positive")]
+    ConnectTimeout,
+}
+
+impl PoolSettings {
+    /// The one place the pool's rules are checked: by [`connect`], and by callers that
+    /// want to refuse a configuration before they try to connect.
+    pub fn check(&self) -> Result<(), InvalidPoolSettings> {
+        if self.max_size == 0 {
+            Err(InvalidPoolSettings::MaxSize)
+        } else if self.min_idle.is_some_and(|min| min > self.max_size) {
+            Err(InvalidPoolSettings::MinIdle {
+                max_size: self.max_size,
+            })
+        } else if self.checkout_timeout.is_zero() {
+            Err(InvalidPoolSettings::CheckoutTimeout)
+        } else if self.connect_timeout.is_zero() {
+            Err(InvalidPoolSettings::ConnectTimeout)
+        } else {
+            Ok(())
+        }
+    }
+}
+
 impl Default for PoolSettings {
     fn default() -> Self {
         Self {
-            url: "postgres://postgres@127.0.0.1:5432/ticketing".to_owned(),
+            url: DEFAULT_URL
+                .parse()
+                .unwrap_or_else(|_| unreachable!("a valid URL")),
             max_size: 10,
             min_idle: None,
             checkout_timeout: Duration::from_secs(2),
@@ -57,27 +95,13 @@ impl Default for PoolSettings {
     }
 }
 
-impl fmt::Debug for PoolSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PoolSettings")
-            .field("url", &redact_url(&self.url))
-            .field("max_size", &self.max_size)
-            .field("min_idle", &self.min_idle)
-            .field("checkout_timeout", &self.checkout_timeout)
-            .field("connect_timeout", &self.connect_timeout)
-            .field("statement_timeout", &self.statement_timeout)
-            .field("tcp_keepalive", &self.tcp_keepalive)
-            .finish()
-    }
-}
-
 /// A pool of PostgreSQL connections; cheap to clone (clones share the connections).
 #[derive(Clone)]
 pub struct PgPool {
     pool: Pool<PgManager>,
     /// The URL connections are opened with (connect timeout included), for the
     /// dedicated connection migrations run on.
-    url: String,
+    url: DatabaseUrl,
 }
 
 /// How many connections a pool has open and idle; for gauges.
@@ -95,26 +119,15 @@ pub(crate) type PooledPg = PooledConnection<PgManager>;
 /// database is down. Checked-out connections are tested first (without a round trip, see
 /// `liveness`), so dead ones are replaced.
 ///
-/// Errors: [`SetupError::InvalidSettings`] when the URL is not a `postgres://` URL,
-/// `max_size` is 0, `min_idle` exceeds it, or the checkout timeout is zero.
+/// Errors: [`SetupError::InvalidSettings`] when [`PoolSettings::check`] refuses them.
 pub fn connect(settings: &PoolSettings) -> Result<PgPool, SetupError> {
-    if settings.max_size == 0 {
-        return Err(SetupError::InvalidSettings(
-            "max_size must be at least 1".into(),
-        ));
-    }
-    if settings.min_idle.is_some_and(|min| min > settings.max_size) {
-        return Err(SetupError::InvalidSettings(
-            "min_idle must not exceed max_size".into(),
-        ));
-    }
-    if settings.checkout_timeout.is_zero() {
-        return Err(SetupError::InvalidSettings(
-            "checkout_timeout must be positive".into(),
-        ));
-    }
-    let url = with_connect_timeout(&settings.url, settings.connect_timeout)?;
-    let url = with_keepalive(&url, settings.tcp_keepalive)?;
+    settings
+        .check()
+        .map_err(|error| SetupError::InvalidSettings(error.to_string()))?;
+    let url = settings
+        .url
+        .with_connect_timeout(settings.connect_timeout)?
+        .with_keepalive(settings.tcp_keepalive)?;
     let pool = Pool::builder()
         .max_size(settings.max_size)
         .min_idle(settings.min_idle)
@@ -124,7 +137,7 @@ pub fn connect(settings: &PoolSettings) -> Result<PgPool, SetupError> {
         .connection_customizer(Box::new(SessionSettings {
             statement_timeout: settings.statement_timeout,
         }))
-        .build_unchecked(PgManager::new(url.as_str()));
+        .build_unchecked(PgManager::new(url.expose_secret()));
     Ok(PgPool { pool, url })
 }
 
@@ -153,14 +166,14 @@ impl PgPool {
 
     /// A connection of its own, outside the pool and without its session settings.
     pub(crate) fn dedicated_connection(&self) -> Result<PgConnection, SetupError> {
-        PgConnection::establish(&self.url).map_err(connection_setup_error)
+        PgConnection::establish(self.url.expose_secret()).map_err(connection_setup_error)
     }
 }
 
 impl fmt::Debug for PgPool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PgPool")
-            .field("url", &redact_url(&self.url))
+            .field("url", &self.url)
             .field("state", &self.state())
             .field("checkout_timeout", &self.checkout_timeout())
             .finish()
@@ -191,7 +204,7 @@ mod tests {
     #[test]
     fn passwords_never_reach_debug_output() {
         let settings = PoolSettings {
-            url: "postgres://app:s3cret@db:5432/ticketing".into(),
+            url: "postgres://app:s3cret@db:5432/ticketing".parse().unwrap(),
             // Nothing to open in the background: this pool is only printed.
             min_idle: Some(0),
             ..PoolSettings::default()
@@ -217,7 +230,12 @@ mod tests {
                 checkout_timeout: Duration::ZERO,
                 ..PoolSettings::default()
             },
+            PoolSettings {
+                connect_timeout: Duration::ZERO,
+                ..PoolSettings::default()
+            },
         ] {
+            assert!(settings.check().is_err(), "{settings:?}");
             assert!(matches!(
                 connect(&settings),
                 Err(SetupError::InvalidSettings(_))

@@ -26,7 +26,9 @@ use diesel::pg::PgConnection;
 use diesel::sql_types::Text;
 use diesel::{Connection, QueryableByName, RunQueryDsl};
 
-use crate::database_url::parse_url;
+use secrecy::ExposeSecret;
+
+use crate::database_url::DatabaseUrl;
 use crate::error::setup_error;
 use crate::migrations::{
     connect_to_database, database_exists, quote_identifier, revert_all_migrations as revert_all,
@@ -43,7 +45,7 @@ const TEMPLATE_LOCK: i64 = 0x7469_636b_6574_7400;
 #[derive(Debug)]
 pub struct TestDatabase {
     name: String,
-    url: String,
+    url: DatabaseUrl,
 }
 
 impl TestDatabase {
@@ -85,9 +87,9 @@ impl TestDatabase {
         &self.name
     }
 
-    /// The URL of this database.
+    /// The URL of this database (a test server's: no secret worth keeping).
     pub fn url(&self) -> &str {
-        &self.url
+        self.url.expose_secret()
     }
 
     /// Pool settings for this database, sized for tests: up to 8 connections opened on
@@ -118,7 +120,7 @@ impl TestDatabase {
     /// Runs raw SQL (one or more statements) in this database, bypassing the adapter:
     /// for arranging rows by hand. Answers the server's message when it refuses.
     pub fn execute(&self, sql: &str) -> Result<(), String> {
-        let mut connection = PgConnection::establish(&self.url)
+        let mut connection = PgConnection::establish(self.url.expose_secret())
             .unwrap_or_else(|error| panic!("cannot connect to {}: {error}", self.name));
         connection
             .batch_execute(sql)
@@ -168,16 +170,17 @@ fn server_url() -> String {
 }
 
 /// The URL of database `name` on the test server.
-fn database_url(name: &str) -> String {
-    let mut url = parse_url(&server_url())
-        .unwrap_or_else(|error| panic!("TEST_DATABASE_URL is not usable: {error}"));
+fn database_url(name: &str) -> DatabaseUrl {
+    let mut url = url::Url::parse(&server_url())
+        .unwrap_or_else(|error| panic!("TEST_DATABASE_URL is not a URL: {error}"));
     url.set_path(name);
-    url.into()
+    DatabaseUrl::parse(url.as_str())
+        .unwrap_or_else(|error| panic!("TEST_DATABASE_URL is not usable: {error}"))
 }
 
 fn try_admin_connection() -> Result<PgConnection, SetupError> {
     connect_to_database(
-        &server_url(),
+        &database_url("postgres"),
         "postgres",
         PoolSettings::default().connect_timeout,
     )

@@ -13,16 +13,18 @@ use ticketing_domain::{Command, TicketId};
 use ticketing_ports::{TicketError, TicketRepository};
 use ticketing_postgres::test_db::TestDatabase;
 use ticketing_postgres::{
-    connect, create_database_if_missing, run_migrations, PgTicketRepository, PoolSettings,
-    SetupError,
+    connect, create_database_if_missing, run_migrations, DatabaseUrl, PgTicketRepository,
+    PoolSettings, SetupError,
 };
 
 /// A URL to a local port nothing listens on: connections are refused at once.
-fn closed_port_url() -> String {
+fn closed_port_url() -> DatabaseUrl {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     drop(listener);
     format!("postgres://postgres@127.0.0.1:{port}/ticketing")
+        .parse()
+        .unwrap()
 }
 
 #[test]

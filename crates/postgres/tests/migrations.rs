@@ -54,7 +54,7 @@ fn the_database_is_created_once() {
     // Named like a test database so that a crashed run's copy is swept.
     let name = format!("{}_new", db.name());
     let new = PoolSettings {
-        url: db.url().replace(db.name(), &name),
+        url: db.url().replace(db.name(), &name).parse().unwrap(),
         ..db.settings()
     };
 
