@@ -1,10 +1,8 @@
 #!/usr/bin/env bash
 # Builds and runs the ticketing service, locally or with Docker Compose; see ./run.sh --help.
-set -euo pipefail
-cd "$(dirname "$0")"
 LOG_PREFIX=run.sh
 # shellcheck source=scripts/lib.sh
-source scripts/lib.sh
+source "$(dirname "$0")/scripts/lib.sh"
 
 COMPOSE_FILE=docker/compose.yaml
 

@@ -22,11 +22,9 @@
 # with APP_ENV=production (JSON logs at info, an access line per request), and unless
 # told otherwise with one HTTP worker and 8 connections: here it shares two cores with
 # PostgreSQL and the load generator, and that sizing measured best (BENCHMARKS.md).
-set -euo pipefail
-cd "$(dirname "$0")/.."
 LOG_PREFIX=bench
 # shellcheck source=scripts/lib.sh
-source scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 SMOKE=0
 RUNS=1
@@ -88,8 +86,7 @@ keep_or_remove_work() {
 }
 on_exit keep_or_remove_work
 
-SERVER_URL=$(scripts/ensure-postgres.sh)
-log "PostgreSQL at $(redact "$SERVER_URL")"
+find_postgres
 if [[ -n ${BENCH_BINARY:-} ]]; then
     BINARY=$BENCH_BINARY
     [[ -x $BINARY ]] || die "BENCH_BINARY=$BINARY is not an executable"
@@ -208,8 +205,7 @@ for run in $(seq 1 "$RUNS"); do
     # seed's dirty pages are not flushed in the middle of a scenario.
     settle_database
 
-    PORT=$(free_port)
-    BASE_URL=http://127.0.0.1:$PORT
+    pick_port
     # The database is migrated (seed did it): this is the start-up a restart sees.
     started=$(now_ns)
     start_service "$WORK/server.log" env DATABASE_URL="$SCRATCH_URL" HOST=127.0.0.1 PORT="$PORT" \

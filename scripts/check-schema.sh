@@ -2,11 +2,9 @@
 # Fails, showing the diff, when crates/postgres/src/schema.rs is not what
 # `diesel print-schema` generates from migrations/ (with diesel.toml's settings).
 # Installs the diesel_cli matching the locked diesel crate into a cache on first use.
-set -euo pipefail
-cd "$(dirname "$0")/.."
 LOG_PREFIX=check-schema
 # shellcheck source=scripts/lib.sh
-source scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 schema=crates/postgres/src/schema.rs
 
@@ -26,7 +24,7 @@ scratch="$(mktemp -d)"
 remove_scratch() { rm -rf "$scratch"; }
 on_exit remove_scratch
 
-SERVER_URL="$(scripts/ensure-postgres.sh)"
+find_postgres
 scratch_database "ticketing_schema_check_$$"
 # Created here: diesel, not the binary (which creates its database), migrates it.
 psql_admin -c "CREATE DATABASE \"$SCRATCH_DATABASE\"" >&2

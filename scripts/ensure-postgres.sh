@@ -12,11 +12,9 @@
 #   3. a throwaway cluster in DIR (initdb + pg_ctl, trust auth, 127.0.0.1 only, on a free
 #      port remembered in DIR/port), reused by later calls;
 #   4. otherwise it says how to install PostgreSQL and exits 1.
-set -euo pipefail
-cd "$(dirname "$0")/.."
 LOG_PREFIX=ensure-postgres
 # shellcheck source=scripts/lib.sh
-source scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 data_dir=target/postgres
 while [ $# -gt 0 ]; do

@@ -1,9 +1,15 @@
 # shellcheck shell=bash
-# Start-up code the scripts share; sourced (from the repository root), not run.
-#   LOG_PREFIX=name; source scripts/lib.sh
-# Globals it keeps: SERVER_URL (the caller sets it: a server URL, see ensure-postgres.sh),
-# SCRATCH_DATABASE, SCRATCH_URL, SERVICE_PID, PSQL, EXIT_STATUS (inside exit hooks).
+# Start-up code the scripts share; sourced, not run. Sourcing it sets -euo pipefail and
+# changes to the repository root:
+#   LOG_PREFIX=name
+#   # shellcheck source=scripts/lib.sh
+#   source "$(dirname "$0")/lib.sh"     (run.sh, at the root: source "$(dirname "$0")/scripts/lib.sh")
+# Globals it keeps: SERVER_URL (a server URL, see ensure-postgres.sh and find_postgres),
+# SCRATCH_DATABASE, SCRATCH_URL, SERVICE_PID, PSQL, EXIT_STATUS (inside exit hooks), WORK and
+# SERVER_LOG (work_dir), BINARY (debug_binary), PORT and BASE_URL (pick_port).
 # shellcheck disable=SC2034 # the globals are for the scripts that source this
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 log() { echo "${LOG_PREFIX:-${0##*/}}: $*" >&2; }
 die() {
@@ -42,8 +48,25 @@ psql_admin() {
     "$PSQL" -X -q -v ON_ERROR_STOP=1 -d "$(with_database "$SERVER_URL" postgres)" "$@"
 }
 
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+# pick_port: a free PORT on 127.0.0.1 and its BASE_URL, for the service to listen on.
+PORT=""
+BASE_URL=""
+pick_port() {
+    PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    BASE_URL=http://127.0.0.1:$PORT
+}
+
+# find_postgres: SERVER_URL, the server scripts/ensure-postgres.sh finds or starts.
+find_postgres() {
+    SERVER_URL=$(scripts/ensure-postgres.sh)
+    log "PostgreSQL at $(redact "$SERVER_URL")"
+}
+
+# debug_binary: builds the debug binary; BINARY is its path.
+BINARY=""
+debug_binary() {
+    cargo build --locked -p ticketing-app
+    BINARY=${CARGO_TARGET_DIR:-target}/debug/ticketing
 }
 
 # --- exit hooks: on_exit FUNCTION runs FUNCTION when the script exits, the latest first;
@@ -65,6 +88,25 @@ on_exit() {
     done
     EXIT_HOOKS+=("$1")
     trap run_exit_hooks EXIT
+}
+
+# --- work directory: work_dir makes WORK (SERVER_LOG is the service's log in it) and
+# removes it on exit, showing the log's last 200 lines first when the script failed. Call it
+# before anything else registers an exit hook, so that it runs last.
+WORK=""
+SERVER_LOG=""
+work_dir() {
+    WORK=$(mktemp -d)
+    SERVER_LOG=$WORK/server.log
+    on_exit remove_work_dir
+}
+# shellcheck disable=SC2317 # only reached through the EXIT trap
+remove_work_dir() {
+    if [[ $EXIT_STATUS -ne 0 && -s $SERVER_LOG ]]; then
+        log "server log (last 200 lines):"
+        tail -n 200 "$SERVER_LOG" >&2
+    fi
+    rm -rf "$WORK"
 }
 
 # --- scratch database: scratch_database NAME names a database on $SERVER_URL
@@ -99,6 +141,17 @@ start_service() {
     "$@" >>"$log_file" 2>&1 &
     SERVICE_PID=$!
     on_exit kill_service
+}
+
+# serve_without_sweeper TTL: $BINARY serve on $SCRATCH_URL at $BASE_URL (pick_port), its log
+# in $SERVER_LOG, with that TTL and the expiry sweeper off; returns once it is healthy
+# (within STARTUP_SECONDS, default 30).
+serve_without_sweeper() {
+    log "starting $BINARY on $BASE_URL (TTL $1 s, no sweeper, database $SCRATCH_DATABASE)"
+    start_service "$SERVER_LOG" env DATABASE_URL="$SCRATCH_URL" \
+        RESERVATION_TTL_SECONDS="$1" APP__RESERVATION__SWEEP_INTERVAL_SECONDS=0 \
+        HOST=127.0.0.1 PORT="$PORT" NO_COLOR=1 "$BINARY" serve
+    wait_healthy "$BASE_URL" "${STARTUP_SECONDS:-30}"
 }
 
 # wait_healthy BASE_URL TIMEOUT_SECONDS [POLL_SECONDS]: until /api/health answers 200;

@@ -10,17 +10,14 @@
 #
 # schemathesis comes from PyPI, pinned, into a virtualenv under target/ that later runs
 # reuse; it needs python3 with the venv module.
-set -euo pipefail
-cd "$(dirname "$0")/.."
 LOG_PREFIX=schemathesis.sh
 # shellcheck source=scripts/lib.sh
-source scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 SCHEMATHESIS_VERSION=4.32.5
 VENV=${CARGO_TARGET_DIR:-target}/schemathesis-venv
 MAX_EXAMPLES=${SCHEMATHESIS_MAX_EXAMPLES:-200}
 RUN_TIMEOUT_SECONDS=240
-STARTUP_SECONDS=30
 SHUTDOWN_SECONDS=15
 SEEDED=50
 
@@ -31,39 +28,12 @@ if [[ "$("$VENV/bin/schemathesis" --version 2>/dev/null || true)" != *" $SCHEMAT
     "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
-WORK=$(mktemp -d)
-SERVER_LOG=$WORK/server.log
-SHOW_LOG=1
-
-# Registered first, so it runs last: after the service is killed and the database dropped.
-# shellcheck disable=SC2317 # only reached through the EXIT trap
-remove_work() {
-    if [[ $SHOW_LOG -eq 1 && -s $SERVER_LOG ]]; then
-        log "server log (last 200 lines):"
-        tail -n 200 "$SERVER_LOG" >&2
-    fi
-    rm -rf "$WORK"
-}
-on_exit remove_work
-
-SERVER_URL=$(scripts/ensure-postgres.sh)
+# First, so that its exit hook runs last: after the service is killed and the database dropped.
+work_dir
+find_postgres
 scratch_database "ticketing_schemathesis_$(date +%s)_$$"
-
-cargo build --locked -p ticketing-app
-BINARY=${CARGO_TARGET_DIR:-target}/debug/ticketing
-
-PORT=$(free_port)
-BASE_URL=http://127.0.0.1:$PORT
-
-# start_server TTL: the binary on the test database, in the background, without the
-# expiry sweeper (it would write the seeded lapsed holds EXPIRED during the run).
-start_server() {
-    log "starting $BINARY on $BASE_URL (TTL $1 s, no sweeper)"
-    start_service "$SERVER_LOG" env DATABASE_URL="$SCRATCH_URL" \
-        RESERVATION_TTL_SECONDS="$1" APP__RESERVATION__SWEEP_INTERVAL_SECONDS=0 \
-        HOST=127.0.0.1 PORT="$PORT" NO_COLOR=1 "$BINARY" serve
-    wait_healthy "$BASE_URL" "$STARTUP_SECONDS"
-}
+debug_binary
+pick_port
 
 # call METHOD PATH EXPECTED_STATUS [JSON_BODY]
 call() {
@@ -83,8 +53,9 @@ call() {
 #   31..38 EXPIRED (a confirm found them lapsed), 39..45 lapsed TENTATIVE (read EXPIRED);
 # then with a TTL longer than the run:
 #   1..10 held, 11..20 confirmed, 46 released, 21..30 and 47..50 never reserved.
-# No sweeper in either, so 39..45 stay lapsed TENTATIVE rows for the whole run.
-start_server 1
+# No sweeper in either (it would write them EXPIRED), so 39..45 stay lapsed TENTATIVE rows
+# for the whole run.
+serve_without_sweeper 1
 for id in $(seq 1 $SEEDED); do
     call POST /api/tickets 201 "{\"event_name\": \"Schemathesis night $id\", \"seat\": \"S-$id\"}"
 done
@@ -93,7 +64,7 @@ sleep 1.2
 for id in $(seq 31 38); do call POST "/api/tickets/$id/confirm" 409; done
 stop_service_expect_0 "$SHUTDOWN_SECONDS"
 
-start_server 3600
+serve_without_sweeper 3600
 for id in $(seq 1 20) 46; do call POST "/api/tickets/$id/reservation" 201; done
 for id in $(seq 11 20); do call POST "/api/tickets/$id/confirm" 200; done
 call DELETE /api/tickets/46/reservation 200
@@ -125,7 +96,6 @@ fi
 
 stop_service_expect_0 "$SHUTDOWN_SECONDS"
 if [[ $run_status -eq 0 ]]; then
-    SHOW_LOG=0
     log "no failures"
 fi
 exit "$run_status"

@@ -2,11 +2,9 @@
 # Runs every test of the workspace against a PostgreSQL server that
 # scripts/ensure-postgres.sh finds or starts, then the HTTP contract walk and schemathesis
 # against the real binary. Usage: ./scripts/test.sh [cargo test args to run only some tests]
-set -euo pipefail
-cd "$(dirname "$0")/.."
 LOG_PREFIX=test.sh
 # shellcheck source=scripts/lib.sh
-source scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 TEST_DATABASE_URL="$(scripts/ensure-postgres.sh)"
 export TEST_DATABASE_URL
@@ -26,8 +24,8 @@ if [[ $# -eq 0 ]]; then
     scripts/ci-api-test.sh
     # The benchmark harness, seconds long: every scenario produces numbers, no 5xx. On the
     # debug binary the tests built (a no-op build): it checks the harness, not the speed.
-    cargo build --locked -p ticketing-app
-    BENCH_BINARY=${CARGO_TARGET_DIR:-target}/debug/ticketing scripts/bench.sh --smoke
+    debug_binary
+    BENCH_BINARY=$BINARY scripts/bench.sh --smoke
     # schemathesis against the live service and its OpenAPI document (seeded tickets).
     scripts/schemathesis.sh
 fi
