@@ -213,7 +213,11 @@ mod tests {
             " Opening Night "
         );
         for nul in ["\0", "a\0b", "Opening Night\0"] {
-            assert_eq!(EventName::parse(nul), Err(EventNameError::ContainsNul), "{nul:?}");
+            assert_eq!(
+                EventName::parse(nul),
+                Err(EventNameError::ContainsNul),
+                "{nul:?}"
+            );
         }
     }
 
