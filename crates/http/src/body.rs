@@ -13,7 +13,10 @@ use actix_web::{mime, FromRequest, HttpRequest};
 use serde_json::Value;
 use ticketing_domain::{EventName, NewTicket, Seat};
 
-use crate::{ApiError, BODY_LIMIT_BYTES};
+use crate::error::ApiError;
+
+/// The largest request body accepted (64 KiB); anything longer is answered with 413.
+const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
 // The body of `POST /api/tickets` as the OpenAPI document describes it; parsing is done
 // by hand in `parse_new_ticket`, and the API tests hold the two together.

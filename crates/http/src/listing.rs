@@ -12,9 +12,9 @@ use ticketing_domain::{EventName, StatusFilter, TicketId};
 use ticketing_ports::{PageLimit, TicketQuery};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::error::ErrorBody;
+use crate::admission::{run_use_case, TicketUseCases};
+use crate::error::{ApiError, ErrorBody};
 use crate::ticket_json::TicketJson;
-use crate::{ApiError, Service};
 
 /// The parameters a listing takes; any other is refused.
 const PARAMETERS: [&str; 4] = ["status", "event_name", "limit", "after_id"];
@@ -161,33 +161,12 @@ pub(crate) struct TicketPageJson<'a> {
 )]
 #[get("/tickets")]
 pub(crate) async fn list_tickets(
-    service: web::Data<Service>,
+    use_cases: web::Data<TicketUseCases>,
     TicketListQuery(query): TicketListQuery,
 ) -> Result<HttpResponse, ApiError> {
-    let page = crate::routes::run(&service, move |service| service.list_tickets(&query)).await??;
+    let page = run_use_case(&use_cases, move |use_cases| use_cases.list_tickets(&query)).await??;
     Ok(HttpResponse::Ok().json(TicketPageJson {
         items: page.tickets.iter().map(TicketJson::from).collect(),
         next_after_id: page.next_after.map(TicketId::get),
     }))
-}
-
-/// The body of the liveness check.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"status": "ok"}))]
-pub(crate) struct LiveJson {
-    #[schema(value_type = String, example = "ok")]
-    status: &'static str,
-}
-
-/// `GET /api/health/live`: liveness. Answers while the process runs; touches no storage,
-/// so a database outage does not get the process restarted (that is `/api/health`'s job
-/// to report, for readiness).
-#[utoipa::path(
-    tag = "operations",
-    description = "Liveness: answers 200 while the process runs, without touching the database.",
-    responses((status = 200, description = "The process is alive", body = LiveJson))
-)]
-#[get("/health/live")]
-pub(crate) async fn live() -> HttpResponse {
-    HttpResponse::Ok().json(LiveJson { status: "ok" })
 }

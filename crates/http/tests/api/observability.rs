@@ -4,11 +4,11 @@
 use std::sync::Arc;
 
 use actix_web::http::StatusCode;
-use actix_web::test::{self, TestRequest};
+use actix_web::test::TestRequest;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 use ticketing_domain::{Hold, Reservation, TicketId};
 
-use crate::helpers::{start, Answer, TestApp, TTL_SECONDS};
+use crate::helpers::{start, TestApp, TTL_SECONDS};
 
 fn is_uuid_v4(text: &str) -> bool {
     uuid::Uuid::parse_str(text).is_ok_and(|id| id.get_version_num() == 4)
@@ -221,20 +221,13 @@ async fn requests_are_counted_by_method_route_pattern_and_status() {
 async fn metrics_are_served_in_the_prometheus_text_format() {
     let (recorder, handle) = local_recorder();
     let _local = metrics::set_default_local_recorder(&recorder);
-    let app = TestApp::new();
+    let mut app = TestApp::new();
     let render = handle.clone();
-    let service = test::init_service(ticketing_http::app(
-        app.service.clone(),
-        Arc::new(move || render.render()),
-    ))
-    .await;
+    app.render_metrics = Arc::new(move || render.render());
     let id = app.ticket().await;
     app.post(&format!("/api/tickets/{id}/reservation")).await;
 
-    let answer = Answer::read(
-        test::call_service(&service, TestRequest::get().uri("/metrics").to_request()).await,
-    )
-    .await;
+    let answer = app.get("/metrics").await;
     answer.assert_status(StatusCode::OK);
     assert_eq!(
         answer.header("content-type"),
