@@ -10,7 +10,9 @@ use actix_web::{get, web, FromRequest, HttpRequest, HttpResponse};
 use serde::Serialize;
 use ticketing_domain::{EventName, StatusFilter, TicketId};
 use ticketing_ports::{PageLimit, TicketQuery};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 
 use crate::admission::{run_use_case, TicketUseCases};
 use crate::error::{ApiError, ErrorBody};
@@ -112,7 +114,7 @@ pub(crate) struct TicketListParameters {
     /// expired, or held past its expiry), `tentative` (held), `confirmed`, `expired`
     /// (recorded or not).
     #[param(inline)]
-    status: Option<StatusParameter>,
+    status: Option<StatusFilterSchema>,
     /// Exactly this event name (1 to 200 characters, not blank).
     #[param(min_length = 1, max_length = 200)]
     event_name: Option<String>,
@@ -125,15 +127,18 @@ pub(crate) struct TicketListParameters {
     after_id: Option<i64>,
 }
 
-/// The values of `status`, for the document only.
-#[derive(Debug, ToSchema)]
-#[schema(rename_all = "lowercase")]
-#[allow(dead_code)]
-pub(crate) enum StatusParameter {
-    Available,
-    Tentative,
-    Confirmed,
-    Expired,
+/// The schema of `status`, listing the domain's own names.
+#[derive(Debug)]
+pub(crate) enum StatusFilterSchema {}
+
+impl PartialSchema for StatusFilterSchema {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("The values of `status`, for the document only."))
+            .enum_values(Some(StatusFilter::ALL.map(StatusFilter::as_str)))
+            .into()
+    }
 }
 
 /// A page of tickets.
