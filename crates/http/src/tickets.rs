@@ -83,7 +83,6 @@ pub(crate) async fn reserve(
     TicketIdPath(id): TicketIdPath,
 ) -> Result<HttpResponse, ApiError> {
     let view = run_on_ticket(&use_cases, id, move |use_cases| use_cases.reserve(id)).await?;
-    crate::metrics_endpoint::reservation_created();
     Ok(HttpResponse::Created().json(TicketJson::from(&view)))
 }
 
@@ -106,7 +105,6 @@ pub(crate) async fn release(
     TicketIdPath(id): TicketIdPath,
 ) -> Result<HttpResponse, ApiError> {
     let view = run_on_ticket(&use_cases, id, move |use_cases| use_cases.release(id)).await?;
-    crate::metrics_endpoint::reservation_released();
     Ok(HttpResponse::Ok().json(TicketJson::from(&view)))
 }
 
@@ -131,9 +129,6 @@ pub(crate) async fn confirm(
     TicketIdPath(id): TicketIdPath,
 ) -> Result<HttpResponse, ApiError> {
     let view = run_on_ticket(&use_cases, id, move |use_cases| use_cases.confirm(id)).await?;
-    if view.written {
-        crate::metrics_endpoint::reservation_confirmed();
-    }
     Ok(HttpResponse::Ok().json(TicketJson::from(&view)))
 }
 
