@@ -234,12 +234,12 @@ async fn text_the_document_refuses_is_refused() {
         (
             serde_json::json!({"event_name": "Gala\u{0}"}),
             "event_name",
-            "must not contain the NUL character (U+0000)",
+            "event name must not contain the NUL character (U+0000)",
         ),
         (
             serde_json::json!({"event_name": "Gala", "seat": "\u{0}A"}),
             "seat",
-            "must not contain the NUL character (U+0000)",
+            "seat must not contain the NUL character (U+0000)",
         ),
     ] {
         let details = app
