@@ -1,7 +1,6 @@
 //! The ticketing service binary's library: configuration, telemetry and wiring of the
 //! PostgreSQL and HTTP adapters around the use cases.
 
-pub mod deadline;
 pub mod metrics;
 pub mod seed;
 pub mod settings;

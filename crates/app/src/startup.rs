@@ -6,15 +6,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::{App, HttpServer};
+use actix_web::HttpServer;
 use anyhow::Context;
 use ticketing_domain::{Clock, SystemClock};
-use ticketing_http::admission::{limit_queue_wait, QueueTimeout};
-use ticketing_http::Service;
+use ticketing_http::{Limits, TicketUseCases};
 use ticketing_ports::{TicketRepository, TicketService};
 use ticketing_postgres::{PgPool, PgTicketRepository, SetupError};
 
-use crate::deadline::ResponseDeadline;
 use crate::settings::{DatabaseSettings, Settings};
 
 /// How long to wait between attempts to reach the database at start-up.
@@ -49,7 +47,7 @@ impl Application {
             crate::metrics::renderer(crate::metrics::install_recorder(), pool.clone());
         let repository: Arc<dyn TicketRepository> = Arc::new(PgTicketRepository::new(pool));
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let service: Arc<Service> =
+        let service: Arc<TicketUseCases> =
             Arc::new(TicketService::new(repository, clock, settings.reservation));
         let sweeper = crate::sweeper::Sweeper::spawn(service.clone(), settings.sweeper);
 
@@ -59,25 +57,13 @@ impl Application {
             .with_context(|| format!("cannot listen on {}:{}", address.0, address.1))?;
         let port = listener.local_addr()?.port();
 
-        let deadline =
-            actix_web::web::Data::new(ResponseDeadline(server_settings.response_deadline()));
-        let queue_timeout =
-            actix_web::web::Data::new(QueueTimeout(settings.database.checkout_timeout()));
+        let limits = Limits {
+            response_deadline: Some(server_settings.response_deadline()),
+            // Waiting for a blocking thread is waiting for a connection: same timeout.
+            queue_wait: Some(settings.database.checkout_timeout()),
+        };
         let mut server = HttpServer::new(move || {
-            App::new()
-                .app_data(deadline.clone())
-                .wrap(actix_web::middleware::from_fn(crate::deadline::enforce))
-                // Waiting for a blocking thread is waiting for a connection: same timeout.
-                .app_data(queue_timeout.clone())
-                .wrap(actix_web::middleware::from_fn(limit_queue_wait))
-                .configure(ticketing_http::configure(
-                    service.clone(),
-                    render_metrics.clone(),
-                ))
-                // Last, so outermost: every answer gets a request id, a log line and metrics.
-                .wrap(actix_web::middleware::from_fn(
-                    ticketing_http::observe::observe,
-                ))
+            ticketing_http::app(service.clone(), render_metrics.clone(), limits)
         })
         // Signals are handled in `serve`, so that SIGINT drains like SIGTERM does.
         .disable_signals()

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::rt::task::JoinHandle;
-use ticketing_http::Service;
+use ticketing_http::TicketUseCases;
 
 /// Batches one tick runs at most, so a huge backlog is worked off over several ticks
 /// rather than in one loop that never yields.
@@ -44,7 +44,7 @@ pub struct Sweep {
 impl Sweeper {
     /// Starts sweeping on the current actix/tokio runtime; `None` when `settings`
     /// disable it. The first sweep runs one interval after start-up.
-    pub fn spawn(service: Arc<Service>, settings: SweeperSettings) -> Option<Self> {
+    pub fn spawn(service: Arc<TicketUseCases>, settings: SweeperSettings) -> Option<Self> {
         let interval = settings.interval?;
         let batch_size = settings.batch_size.max(1);
         let task = actix_web::rt::spawn(async move {
@@ -81,7 +81,7 @@ impl Drop for Sweeper {
 /// short of `batch_size`, at most [`MAX_BATCHES_PER_TICK`]. Answers what was expired
 /// before any failure, with the failure.
 pub async fn sweep_once(
-    service: &Arc<Service>,
+    service: &Arc<TicketUseCases>,
     batch_size: u32,
 ) -> Result<Sweep, (Sweep, anyhow::Error)> {
     let mut sweep = Sweep {

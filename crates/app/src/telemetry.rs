@@ -1,8 +1,8 @@
 //! Logging: a `tracing` subscriber writing pretty or JSON lines to stderr.
 //!
 //! Each HTTP request runs in a `request` span (request id, method, route, status,
-//! latency; see `ticketing_http::observe`); both formats print the span's fields with
-//! every event inside it, JSON under `"span"`.
+//! latency; target `ticketing_http::request`); both formats print the span's fields
+//! with every event inside it, JSON under `"span"`.
 
 use std::io::IsTerminal;
 

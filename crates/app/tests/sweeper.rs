@@ -14,12 +14,12 @@ use ticketing_app::sweeper::{sweep_once, Sweep, Sweeper, SweeperSettings, MAX_BA
 use ticketing_domain::{
     Clock, EventName, ManualClock, NewTicket, Reservation, ReservationPolicy, TicketId,
 };
-use ticketing_http::Service;
+use ticketing_http::TicketUseCases;
 use ticketing_ports::memory::{Fault, InMemoryTicketRepository};
 use ticketing_ports::{TicketRepository, TicketService};
 
 struct Harness {
-    service: Arc<Service>,
+    service: Arc<TicketUseCases>,
     clock: Arc<ManualClock>,
     repository: Arc<InMemoryTicketRepository>,
 }

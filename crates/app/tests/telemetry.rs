@@ -37,7 +37,7 @@ impl Captured {
     }
 }
 
-fn service(repository: Arc<InMemoryTicketRepository>) -> Arc<ticketing_http::Service> {
+fn service(repository: Arc<InMemoryTicketRepository>) -> Arc<ticketing_http::TicketUseCases> {
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap());
     Arc::new(TicketService::new(
         repository as Arc<dyn TicketRepository>,
@@ -65,6 +65,7 @@ async fn capture(format: LogFormat, requests: Vec<(TestRequest, Option<Fault>)>)
     let app = test::init_service(ticketing_http::app(
         service(repository.clone()),
         Arc::new(String::new),
+        ticketing_http::Limits::default(),
     ))
     .await;
     for (request, fault) in requests {

@@ -21,7 +21,7 @@ use crate::ticket_json::rfc3339;
 
 /// Every way a request can fail. Each variant maps to one status and `error_code`.
 #[derive(Debug, thiserror::Error)]
-pub enum ApiError {
+pub(crate) enum ApiError {
     /// A path segment that is not a positive 64-bit integer.
     #[error("{raw:?} is not a ticket id")]
     InvalidTicketId {
@@ -32,7 +32,7 @@ pub enum ApiError {
     /// A request (body, path or query) that breaks the contract; `field` names where.
     #[error("invalid {field}: {reason}")]
     Validation { field: String, reason: String },
-    /// A body longer than [`crate::BODY_LIMIT_BYTES`], declared or streamed.
+    /// A body longer than the limit (64 KiB), declared or streamed.
     #[error("request body exceeds {limit} bytes")]
     PayloadTooLarge { limit: usize },
     /// A body declared as something other than JSON.
@@ -205,7 +205,7 @@ fn internal() -> Envelope {
 /// Every `error_code` the API sends; the OpenAPI document lists them as an enum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ErrorCode {
+pub(crate) enum ErrorCode {
     /// 400: the `{id}` is not a positive 64-bit integer.
     InvalidTicketId,
     /// 400: the body, path or query breaks the contract; `details.field` names where.
@@ -241,13 +241,13 @@ pub enum ErrorCode {
     "message": "ticket 42 does not exist",
     "details": {"ticket_id": 42}
 }))]
-pub struct ErrorBody {
-    pub error_code: ErrorCode,
+pub(crate) struct ErrorBody {
+    error_code: ErrorCode,
     /// For people; may change between versions. Match on `error_code` instead.
-    pub message: String,
+    message: String,
     /// Facts about the error, by code (e.g. `ticket_id`, `field` and `reason`, `expires_at`).
     #[schema(value_type = Object)]
-    pub details: Map<String, Value>,
+    details: Map<String, Value>,
 }
 
 /// An error answer before it is serialised.

@@ -10,11 +10,13 @@ use actix_web::{get, web, FromRequest, HttpRequest, HttpResponse};
 use serde::Serialize;
 use ticketing_domain::{EventName, StatusFilter, TicketId};
 use ticketing_ports::{PageLimit, TicketQuery};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 
-use crate::error::ErrorBody;
+use crate::admission::{run_use_case, TicketUseCases};
+use crate::error::{ApiError, ErrorBody};
 use crate::ticket_json::TicketJson;
-use crate::{ApiError, Service};
 
 /// The parameters a listing takes; any other is refused.
 const PARAMETERS: [&str; 4] = ["status", "event_name", "limit", "after_id"];
@@ -112,7 +114,7 @@ pub(crate) struct TicketListParameters {
     /// expired, or held past its expiry), `tentative` (held), `confirmed`, `expired`
     /// (recorded or not).
     #[param(inline)]
-    status: Option<StatusParameter>,
+    status: Option<StatusFilterSchema>,
     /// Exactly this event name (1 to 200 characters, not blank).
     #[param(min_length = 1, max_length = 200)]
     event_name: Option<String>,
@@ -125,15 +127,18 @@ pub(crate) struct TicketListParameters {
     after_id: Option<i64>,
 }
 
-/// The values of `status`, for the document only.
-#[derive(Debug, ToSchema)]
-#[schema(rename_all = "lowercase")]
-#[allow(dead_code)]
-pub(crate) enum StatusParameter {
-    Available,
-    Tentative,
-    Confirmed,
-    Expired,
+/// The schema of `status`, listing the domain's own names.
+#[derive(Debug)]
+pub(crate) enum StatusFilterSchema {}
+
+impl PartialSchema for StatusFilterSchema {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("The values of `status`, for the document only."))
+            .enum_values(Some(StatusFilter::ALL.map(StatusFilter::as_str)))
+            .into()
+    }
 }
 
 /// A page of tickets.
@@ -161,33 +166,12 @@ pub(crate) struct TicketPageJson<'a> {
 )]
 #[get("/tickets")]
 pub(crate) async fn list_tickets(
-    service: web::Data<Service>,
+    use_cases: web::Data<TicketUseCases>,
     TicketListQuery(query): TicketListQuery,
 ) -> Result<HttpResponse, ApiError> {
-    let page = crate::routes::run(&service, move |service| service.list_tickets(&query)).await??;
+    let page = run_use_case(&use_cases, move |use_cases| use_cases.list_tickets(&query)).await??;
     Ok(HttpResponse::Ok().json(TicketPageJson {
         items: page.tickets.iter().map(TicketJson::from).collect(),
         next_after_id: page.next_after.map(TicketId::get),
     }))
-}
-
-/// The body of the liveness check.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"status": "ok"}))]
-pub(crate) struct LiveJson {
-    #[schema(value_type = String, example = "ok")]
-    status: &'static str,
-}
-
-/// `GET /api/health/live`: liveness. Answers while the process runs; touches no storage,
-/// so a database outage does not get the process restarted (that is `/api/health`'s job
-/// to report, for readiness).
-#[utoipa::path(
-    tag = "operations",
-    description = "Liveness: answers 200 while the process runs, without touching the database.",
-    responses((status = 200, description = "The process is alive", body = LiveJson))
-)]
-#[get("/health/live")]
-pub(crate) async fn live() -> HttpResponse {
-    HttpResponse::Ok().json(LiveJson { status: "ok" })
 }

@@ -7,7 +7,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use ticketing_domain::TicketId;
 
-use crate::ApiError;
+use crate::error::ApiError;
 
 /// The `{id}` parameter as the OpenAPI document describes it.
 #[derive(Debug, utoipa::IntoParams)]

@@ -1,11 +1,15 @@
 //! A ticket as the API renders it: always all seven fields, statuses as seen at the
 //! instant the use case read the clock, timestamps in RFC 3339 UTC or `null`.
 
+use std::borrow::Cow;
+
 use chrono::SecondsFormat;
 use serde::Serialize;
-use ticketing_domain::Timestamp;
+use ticketing_domain::{ReservationStatus, Timestamp};
 use ticketing_ports::TicketView;
-use utoipa::ToSchema;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
+use utoipa::{PartialSchema, ToSchema};
 
 /// The JSON body of every answer that carries a ticket.
 #[derive(Debug, Serialize, ToSchema)]
@@ -25,7 +29,7 @@ pub(crate) struct TicketJson<'a> {
     seat: Option<&'a str>,
     /// `null` (never reserved, or released), `TENTATIVE`, `CONFIRMED` or `EXPIRED`; a
     /// lapsed hold reads `EXPIRED`.
-    #[schema(value_type = Option<ReservationStatusName>, required = true)]
+    #[schema(value_type = Option<ReservationStatusSchema>, required = true)]
     reservation_status: Option<&'static str>,
     /// RFC 3339, UTC, microseconds.
     #[schema(value_type = Option<String>, format = DateTime, required = true)]
@@ -36,16 +40,23 @@ pub(crate) struct TicketJson<'a> {
     reservation_confirmed_at: Option<String>,
 }
 
-// The values of `reservation_status`, for the document only (the handlers render the
-// domain's own names).
-/// A reservation's status.
-#[derive(ToSchema)]
-#[schema(as = ReservationStatus)]
-#[allow(dead_code, clippy::upper_case_acronyms)]
-pub(crate) enum ReservationStatusName {
-    TENTATIVE,
-    CONFIRMED,
-    EXPIRED,
+/// The schema of `reservation_status`, listing the domain's own names.
+pub(crate) enum ReservationStatusSchema {}
+
+impl PartialSchema for ReservationStatusSchema {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("A reservation's status."))
+            .enum_values(Some(ReservationStatus::ALL.map(ReservationStatus::as_str)))
+            .into()
+    }
+}
+
+impl ToSchema for ReservationStatusSchema {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("ReservationStatus")
+    }
 }
 
 impl<'a> From<&'a TicketView> for TicketJson<'a> {

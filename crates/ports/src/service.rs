@@ -110,6 +110,11 @@ impl<R: TicketRepository, C: Clock> TicketService<R, C> {
         })
     }
 
+    /// Readiness: whether storage answers now.
+    pub fn check_health(&self) -> Result<(), TicketError> {
+        self.repository.check_health()
+    }
+
     /// The sweeper's use case: writes EXPIRED onto at most `batch_size` holds that have
     /// lapsed by now; answers how many.
     pub fn expire_lapsed_holds(&self, batch_size: u32) -> Result<u32, TicketError> {

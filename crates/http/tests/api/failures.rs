@@ -286,3 +286,64 @@ impl tracing::Subscriber for CapturedLogs {
     fn enter(&self, _: &Id) {}
     fn exit(&self, _: &Id) {}
 }
+
+/// A repository whose lookups take `delay` (as a frozen database's would).
+#[derive(Debug)]
+struct SlowRepository {
+    inner: InMemoryTicketRepository,
+    delay: std::time::Duration,
+}
+
+impl TicketRepository for SlowRepository {
+    fn create(&self, ticket: &NewTicket) -> Result<Ticket, TicketError> {
+        self.inner.create(ticket)
+    }
+    fn find(&self, id: TicketId) -> Result<Ticket, TicketError> {
+        thread::sleep(self.delay);
+        self.inner.find(id)
+    }
+    fn apply(
+        &self,
+        id: TicketId,
+        command: Command,
+        now: Timestamp,
+    ) -> Result<Applied, TicketError> {
+        self.inner.apply(id, command, now)
+    }
+    fn check_health(&self) -> Result<(), TicketError> {
+        self.inner.check_health()
+    }
+    fn list(&self, query: &TicketQuery, now: Timestamp) -> Result<TicketPage, TicketError> {
+        self.inner.list(query, now)
+    }
+    fn expire_lapsed(&self, now: Timestamp, limit: u32) -> Result<u32, TicketError> {
+        self.inner.expire_lapsed(now, limit)
+    }
+}
+
+#[actix_web::test]
+async fn a_request_not_answered_by_the_response_deadline_is_answered_503() {
+    use std::time::{Duration, Instant};
+
+    let slow = Arc::new(SlowRepository {
+        inner: InMemoryTicketRepository::new(),
+        delay: Duration::from_secs(1),
+    });
+    let mut app = TestApp::over(slow, Arc::new(InMemoryTicketRepository::new()));
+    app.limits = ticketing_http::Limits {
+        response_deadline: Some(Duration::from_millis(200)),
+        queue_wait: Some(Duration::from_millis(200)),
+    };
+    let id = app.ticket().await;
+
+    let started = Instant::now();
+    let answer = app.get(&format!("/api/tickets/{id}")).await;
+    answer.error(StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE");
+    assert_eq!(answer.header("retry-after"), Some("1"));
+    assert!(
+        answer.header("x-request-id").is_some(),
+        "telemetry is outermost"
+    );
+    assert!(started.elapsed() < Duration::from_millis(800));
+    assert_generic(&answer);
+}

@@ -1,12 +1,11 @@
 //! A test application over the in-memory repository and a manual clock, and the checks
 //! every answer goes through (the error envelope above all).
 
+use std::pin::Pin;
 use std::sync::Arc;
 
-use std::pin::Pin;
-
 use actix_web::body::MessageBody;
-use actix_web::dev::{Payload, ServiceResponse};
+use actix_web::dev::{Payload, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::http::StatusCode;
@@ -16,6 +15,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use futures_util::Stream;
 use serde_json::{json, Value};
 use ticketing_domain::{Clock, ManualClock, ReservationPolicy};
+use ticketing_http::{Limits, RenderMetrics};
 use ticketing_ports::memory::InMemoryTicketRepository;
 use ticketing_ports::{TicketRepository, TicketService};
 
@@ -30,9 +30,13 @@ pub(crate) const TTL_SECONDS: i64 = 60;
 pub(crate) const BAD_IDS: [&str; 5] = ["abc", "0", "-1", "1.5", "99999999999999999999"];
 
 pub(crate) struct TestApp {
-    pub(crate) service: Arc<ticketing_http::Service>,
+    pub(crate) service: Arc<ticketing_http::TicketUseCases>,
     pub(crate) clock: Arc<ManualClock>,
     pub(crate) repository: Arc<InMemoryTicketRepository>,
+    /// What `GET /metrics` answers; nothing unless a test says otherwise.
+    pub(crate) render_metrics: RenderMetrics,
+    /// Off unless a test turns them on.
+    pub(crate) limits: Limits,
 }
 
 impl TestApp {
@@ -57,18 +61,34 @@ impl TestApp {
             service,
             clock,
             repository,
+            render_metrics: Arc::new(String::new),
+            limits: Limits::default(),
         }
     }
 
-    /// Sends one request through [`ticketing_http::app`] (with a `/metrics` that renders
-    /// nothing).
-    pub(crate) async fn send(&self, request: TestRequest) -> Answer {
-        let app = test::init_service(ticketing_http::app(
+    /// The application the binary serves, over this test's use cases and limits.
+    fn app(
+        &self,
+    ) -> actix_web::App<
+        impl ServiceFactory<
+            ServiceRequest,
+            Config = (),
+            Response = ServiceResponse<impl MessageBody>,
+            Error = actix_web::Error,
+            InitError = (),
+        >,
+    > {
+        ticketing_http::app(
             self.service.clone(),
-            Arc::new(String::new),
-        ))
-        .await;
-        Answer::read(test::call_service(&app, request.to_request()).await).await
+            self.render_metrics.clone(),
+            self.limits,
+        )
+    }
+
+    /// Sends one request through [`ticketing_http::app`].
+    pub(crate) async fn send(&self, request: TestRequest) -> Answer {
+        let app = test::init_service(self.app()).await;
+        Answer::served(test::try_call_service(&app, request.to_request()).await).await
     }
 
     /// Sends `request` with `body` as its payload, chunk by chunk and without a declared
@@ -79,15 +99,11 @@ impl TestApp {
         body: impl Stream<Item = Bytes> + 'static,
     ) -> Answer {
         use futures_util::StreamExt;
-        let app = test::init_service(ticketing_http::app(
-            self.service.clone(),
-            Arc::new(String::new),
-        ))
-        .await;
+        let app = test::init_service(self.app()).await;
         let stream: Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>> =
             Box::pin(body.map(Ok));
         let (request, _) = request.to_request().replace_payload(Payload::from(stream));
-        Answer::read(test::call_service(&app, request).await).await
+        Answer::served(test::try_call_service(&app, request).await).await
     }
 
     pub(crate) async fn get(&self, uri: &str) -> Answer {
@@ -142,10 +158,21 @@ pub(crate) struct Answer {
 }
 
 impl Answer {
-    pub(crate) async fn read(response: ServiceResponse<impl MessageBody>) -> Self {
+    /// The answer a client gets: an error a middleware returned (rather than answered) is
+    /// rendered, as the server does.
+    async fn served(
+        outcome: Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error>,
+    ) -> Self {
+        let response = match outcome {
+            Ok(response) => response.into_parts().1.map_into_boxed_body(),
+            Err(error) => error.error_response(),
+        };
         let status = response.status();
         let headers = response.headers().clone();
-        let body = test::read_body(response).await.to_vec();
+        let body = actix_web::body::to_bytes(response.into_body())
+            .await
+            .unwrap_or_else(|_| panic!("the body of a {status} answer cannot be read"))
+            .to_vec();
         Self {
             status,
             headers,

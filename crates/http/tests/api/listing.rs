@@ -191,6 +191,23 @@ async fn every_bad_parameter_is_a_validation_error_naming_it() {
     }
 }
 
+/// The query string refuses NUL like a body does: the rule is the domain's.
+#[actix_web::test]
+async fn a_nul_in_the_event_name_is_a_validation_error_naming_it() {
+    let app = TestApp::new();
+    for query in ["?event_name=%00", "?event_name=a%00b"] {
+        let details = app
+            .get(&format!("/api/tickets{query}"))
+            .await
+            .error(StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+        assert_eq!(details["field"], "event_name", "{query}: {details}");
+        assert_eq!(
+            details["reason"], "event name must not contain the NUL character (U+0000)",
+            "{query}: {details}"
+        );
+    }
+}
+
 #[actix_web::test]
 async fn a_listing_fails_like_storage() {
     let app = TestApp::new();

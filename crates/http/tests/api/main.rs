@@ -1,6 +1,6 @@
-//! Handler tests: the whole API as `ticketing_http::app` serves it, over the in-memory
-//! repository and a manual clock. Every row of the contract and every error code. (The
-//! binary adds its response deadline and queue-wait limit around the same routes.)
+//! Handler tests: the whole API as `ticketing_http::app` serves it (limits off unless a
+//! test turns them on), over the in-memory repository and a manual clock. Every row of
+//! the contract and every error code.
 
 // Tests panic on purpose when something is wrong.
 #![allow(clippy::unwrap_used, clippy::expect_used)]

@@ -1,14 +1,12 @@
-//! Request ids, the HTTP and reservation metrics, and `GET /metrics`, through the whole
-//! application with a local Prometheus recorder (never the process-wide one).
-
-use std::sync::Arc;
+//! Request ids and the HTTP metrics, through the whole application with a local
+//! Prometheus recorder (never the process-wide one; the reservation counters, recorded
+//! off this thread, are in `tests/counters.rs`).
 
 use actix_web::http::StatusCode;
-use actix_web::test::{self, TestRequest};
+use actix_web::test::TestRequest;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
-use ticketing_domain::{Hold, Reservation, TicketId};
 
-use crate::helpers::{start, Answer, TestApp, TTL_SECONDS};
+use crate::helpers::TestApp;
 
 fn is_uuid_v4(text: &str) -> bool {
     uuid::Uuid::parse_str(text).is_ok_and(|id| id.get_version_num() == 4)
@@ -111,65 +109,6 @@ fn sample(rendered: &str, series: &str) -> Option<f64> {
 }
 
 #[actix_web::test]
-async fn reserve_confirm_confirm_counts_one_hold_and_one_sale() {
-    let (recorder, handle) = local_recorder();
-    let _local = metrics::set_default_local_recorder(&recorder);
-    let app = TestApp::new();
-    let id = app.ticket().await;
-
-    app.post(&format!("/api/tickets/{id}/reservation"))
-        .await
-        .assert_status(StatusCode::CREATED);
-    app.post(&format!("/api/tickets/{id}/confirm"))
-        .await
-        .assert_status(StatusCode::OK);
-    app.post(&format!("/api/tickets/{id}/confirm"))
-        .await
-        .assert_status(StatusCode::OK);
-    // Refusals count nothing.
-    app.post(&format!("/api/tickets/{id}/reservation"))
-        .await
-        .assert_status(StatusCode::CONFLICT);
-    app.delete(&format!("/api/tickets/{id}/reservation"))
-        .await
-        .assert_status(StatusCode::CONFLICT);
-
-    let rendered = handle.render();
-    assert_eq!(
-        sample(&rendered, "reservations_created_total"),
-        Some(1.0),
-        "{rendered}"
-    );
-    assert_eq!(
-        sample(&rendered, "reservations_confirmed_total"),
-        Some(1.0),
-        "{rendered}"
-    );
-    assert_eq!(
-        sample(&rendered, "reservations_released_total"),
-        None,
-        "{rendered}"
-    );
-
-    let other = app.ticket().await;
-    app.post(&format!("/api/tickets/{other}/reservation")).await;
-    app.delete(&format!("/api/tickets/{other}/reservation"))
-        .await
-        .assert_status(StatusCode::OK);
-    let rendered = handle.render();
-    assert_eq!(
-        sample(&rendered, "reservations_created_total"),
-        Some(2.0),
-        "{rendered}"
-    );
-    assert_eq!(
-        sample(&rendered, "reservations_released_total"),
-        Some(1.0),
-        "{rendered}"
-    );
-}
-
-#[actix_web::test]
 async fn requests_are_counted_by_method_route_pattern_and_status() {
     let (recorder, handle) = local_recorder();
     let _local = metrics::set_default_local_recorder(&recorder);
@@ -215,60 +154,4 @@ async fn requests_are_counted_by_method_route_pattern_and_status() {
         r#"http_request_duration_seconds_count{method="GET",route="/api/tickets/{id}"}"#;
     // Without configured buckets the local recorder renders a summary; the count is there either way.
     assert_eq!(sample(&rendered, duration_count), Some(3.0), "{rendered}");
-}
-
-#[actix_web::test]
-async fn metrics_are_served_in_the_prometheus_text_format() {
-    let (recorder, handle) = local_recorder();
-    let _local = metrics::set_default_local_recorder(&recorder);
-    let app = TestApp::new();
-    let render = handle.clone();
-    let service = test::init_service(ticketing_http::app(
-        app.service.clone(),
-        Arc::new(move || render.render()),
-    ))
-    .await;
-    let id = app.ticket().await;
-    app.post(&format!("/api/tickets/{id}/reservation")).await;
-
-    let answer = Answer::read(
-        test::call_service(&service, TestRequest::get().uri("/metrics").to_request()).await,
-    )
-    .await;
-    answer.assert_status(StatusCode::OK);
-    assert_eq!(
-        answer.header("content-type"),
-        Some("text/plain; version=0.0.4; charset=utf-8")
-    );
-    let text = String::from_utf8(answer.body.clone()).unwrap();
-    assert_eq!(
-        sample(&text, "reservations_created_total"),
-        Some(1.0),
-        "{text}"
-    );
-}
-
-#[actix_web::test]
-async fn a_confirm_of_a_lapsed_hold_counts_no_sale() {
-    let (recorder, handle) = local_recorder();
-    let _local = metrics::set_default_local_recorder(&recorder);
-    let app = TestApp::new();
-    let id = app.ticket().await;
-    let hold = Hold::starting(
-        start(),
-        &ticketing_domain::ReservationPolicy::from_ttl_seconds(TTL_SECONDS).unwrap(),
-    );
-    app.repository
-        .force_reservation(TicketId::new(id).unwrap(), Reservation::Tentative(hold));
-    app.clock
-        .advance(chrono::TimeDelta::seconds(TTL_SECONDS + 1));
-    app.post(&format!("/api/tickets/{id}/confirm"))
-        .await
-        .error(StatusCode::CONFLICT, "RESERVATION_EXPIRED");
-    let rendered = handle.render();
-    assert_eq!(
-        sample(&rendered, "reservations_confirmed_total"),
-        None,
-        "{rendered}"
-    );
 }

@@ -30,7 +30,7 @@ const MAX_REQUEST_ID_LEN: usize = 128;
 const UNMATCHED_ROUTE: &str = "unmatched";
 
 /// Wraps one request: see the module docs. Use with `actix_web::middleware::from_fn`.
-pub async fn observe(
+pub(crate) async fn trace_request(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {

@@ -1,13 +1,15 @@
-//! The OpenAPI document, generated from the routes themselves: every handler is registered
-//! through utoipa-actix-web's `service(...)`, which routes it and adds its
-//! `#[utoipa::path]` to the document in one step. The document is served at
-//! `/api/openapi.json` (Swagger UI at `/docs`), and the answer to a known path with an
-//! undocumented method (405 with `Allow`) is derived from it too.
+//! The API: the one list of routes, which serves them and builds the OpenAPI document in
+//! one step (utoipa-actix-web's `service(...)` routes a handler and adds its
+//! `#[utoipa::path]`), the middleware around them, the document at `/api/openapi.json`
+//! (Swagger UI at `/docs`), and the answer to a request no route takes: 405 with `Allow`
+//! for a documented path, read from the document, else 404.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
-use actix_web::dev::ResourceDef;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ResourceDef, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
+use actix_web::middleware::from_fn;
 use actix_web::web::{self, Bytes};
 use actix_web::{get, App, HttpRequest, HttpResponse};
 use utoipa::openapi::header::HeaderBuilder;
@@ -15,12 +17,13 @@ use utoipa::openapi::path::PathItem;
 use utoipa::openapi::schema::{Object, Type};
 use utoipa::openapi::{OpenApi as Document, RefOr};
 use utoipa::OpenApi;
-use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
-use crate::error::{ErrorBody, ErrorCode};
-use crate::ApiError;
+use crate::admission::{self, Limits, TicketUseCases};
+use crate::error::{ApiError, ErrorBody, ErrorCode};
+use crate::metrics_endpoint::{self, MetricsEndpoint, RenderMetrics};
+use crate::{health, listing, request_telemetry, tickets};
 
 /// Where the document is served.
 const OPENAPI_PATH: &str = "/api/openapi.json";
@@ -47,66 +50,93 @@ const DOCS_PATH: &str = "/docs";
 )]
 struct ApiMetadata;
 
-/// Registers every documented route. The one place routes are added: serving and the
-/// document both call it, so a route cannot exist without its documentation.
-pub(crate) fn register(config: &mut ServiceConfig<'_>) {
-    config
-        .service(crate::routes::scope())
-        .service(crate::measure::prometheus_metrics);
+/// The whole application, as the binary serves it and the tests call it: every route,
+/// `GET /metrics` answered by `render_metrics`, Swagger UI, and the middleware. From the
+/// outside in: request telemetry (span and id, access log, HTTP metrics; outermost, so
+/// that every answer gets them), the queue-wait limit, the response deadline.
+pub fn app(
+    use_cases: Arc<TicketUseCases>,
+    render_metrics: RenderMetrics,
+    limits: Limits,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let (app, document) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiMetadata::openapi())
+        .service(
+            utoipa_actix_web::scope("/api")
+                .service(health::health)
+                .service(health::live)
+                .service(listing::list_tickets)
+                .service(tickets::create_ticket)
+                .service(tickets::ticket)
+                .service(tickets::reserve)
+                .service(tickets::release)
+                .service(tickets::confirm)
+                .service(openapi_json),
+        )
+        .service(metrics_endpoint::prometheus_metrics)
+        .split_for_parts();
+    app.app_data(web::Data::from(use_cases))
+        .app_data(web::Data::new(MetricsEndpoint(render_metrics)))
+        .app_data(web::Data::new(limits))
+        .app_data(web::Data::new(ServedDocument::new(document)))
+        .service(web::redirect(DOCS_PATH, format!("{DOCS_PATH}/")))
+        .service(
+            SwaggerUi::new(format!("{DOCS_PATH}/{{_:.*}}")).config(Config::new([OPENAPI_PATH])),
+        )
+        .default_service(web::to(unmatched))
+        .wrap(from_fn(admission::enforce_response_deadline))
+        .wrap(from_fn(admission::limit_queue_wait))
+        .wrap(from_fn(request_telemetry::trace_request))
 }
 
-/// The document, built once from the same registration that serves the routes.
-pub fn document() -> Document {
-    DOCUMENT.document.clone()
-}
-
-/// The document with what is derived from it: its JSON, and each path's methods.
-pub(crate) struct ApiDocument {
-    document: Document,
+/// The document as served, and each documented path with its methods.
+struct ServedDocument {
     json: Bytes,
     routes: Vec<(ResourceDef, Vec<&'static str>)>,
 }
 
-impl std::fmt::Debug for ApiDocument {
+impl std::fmt::Debug for ServedDocument {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ApiDocument")
+        f.debug_struct("ServedDocument")
             .field("routes", &self.routes)
             .finish_non_exhaustive()
     }
 }
 
-pub(crate) static DOCUMENT: LazyLock<Arc<ApiDocument>> = LazyLock::new(|| {
-    let (_, mut document) = App::new()
-        .into_utoipa_app()
-        .openapi(ApiMetadata::openapi())
-        .configure(register)
-        .split_for_parts();
-    document_request_ids(&mut document);
-    let json = Bytes::from(document.to_json().unwrap_or_else(|error| {
-        // The document is built from static annotations; this cannot fail at run time
-        // unless serde_json does, which a test would show.
-        tracing::error!(%error, "the OpenAPI document cannot be serialised");
-        String::from("{}")
-    }));
-    let routes = document
-        .paths
-        .paths
-        .iter()
-        .map(|(path, item)| (ResourceDef::new(path.as_str()), methods(item)))
-        .collect();
-    Arc::new(ApiDocument {
-        document,
-        json,
-        routes,
-    })
-});
+impl ServedDocument {
+    fn new(mut document: Document) -> Self {
+        document_request_ids(&mut document);
+        let json = Bytes::from(document.to_json().unwrap_or_else(|error| {
+            // The document is built from static annotations; this cannot fail at run time
+            // unless serde_json does, which a test would show.
+            tracing::error!(%error, "the OpenAPI document cannot be serialised");
+            String::from("{}")
+        }));
+        let routes = document
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| (ResourceDef::new(path.as_str()), methods(item)))
+            .collect();
+        Self { json, routes }
+    }
+}
 
-/// The request id header as the document spells it (`observe` matches it in any case).
+/// The request id header as the document spells it (the middleware matches any case).
 const REQUEST_ID: &str = "X-Request-Id";
 
-/// Adds the `X-Request-Id` header to every response, as the `observe` middleware sends
-/// it on every route. (The request header is described in the document's description,
-/// not as a parameter: schemathesis's inferred links fill header parameters with ids.)
+/// Adds the `X-Request-Id` header to every response, as request telemetry sends it on
+/// every route. (The request header is described in the document's description, not as
+/// a parameter: schemathesis's inferred links fill header parameters with ids.)
 fn document_request_ids(document: &mut Document) {
     let header = HeaderBuilder::new()
         .schema(Object::with_type(Type::String))
@@ -155,17 +185,15 @@ fn methods(item: &PathItem) -> Vec<&'static str> {
     .collect()
 }
 
-/// Swagger UI over the served document, with its assets compiled in.
-pub(crate) fn swagger_ui() -> SwaggerUi {
-    SwaggerUi::new(format!("{DOCS_PATH}/{{_:.*}}")).config(Config::new([OPENAPI_PATH]))
-}
-
 /// The default service: a documented path with another method answers 405 with the
 /// documented methods in `Allow` (checked before the path's parameters are parsed);
 /// any other path answers 404.
-pub(crate) async fn unmatched(request: HttpRequest) -> Result<HttpResponse, ApiError> {
+async fn unmatched(
+    request: HttpRequest,
+    document: web::Data<ServedDocument>,
+) -> Result<HttpResponse, ApiError> {
     let path = request.path();
-    match DOCUMENT
+    match document
         .routes
         .iter()
         .find(|(route, _)| route.is_match(path))
@@ -190,15 +218,8 @@ pub(crate) async fn unmatched(request: HttpRequest) -> Result<HttpResponse, ApiE
     )
 )]
 #[get("/openapi.json")]
-pub(crate) async fn openapi_json() -> HttpResponse {
+async fn openapi_json(document: web::Data<ServedDocument>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "application/json"))
-        .body(DOCUMENT.json.clone())
-}
-
-/// Registers `/docs` (Swagger UI) and the redirect from `/docs` to `/docs/`.
-pub(crate) fn register_docs(config: &mut web::ServiceConfig) {
-    config
-        .service(web::redirect(DOCS_PATH, format!("{DOCS_PATH}/")))
-        .service(swagger_ui());
+        .body(document.json.clone())
 }

@@ -1,91 +1,16 @@
-//! The routes: each handler parses the request into domain values (extractors), runs one
-//! use case off the actix worker threads, and renders the ticket or the error. Each is
-//! annotated for the OpenAPI document and registered with `service(...)` (see
-//! [`crate::openapi`]), so routing and documentation come from the same place.
+//! The ticket routes: each handler parses the request into domain values (extractors),
+//! runs one use case, and renders the ticket or the error.
 
-use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::{delete, get, post, web, HttpResponse};
-use serde::Serialize;
 use ticketing_domain::TicketId;
 use ticketing_ports::{TicketError, TicketView};
-use utoipa::ToSchema;
 
+use crate::admission::{run_use_case, TicketUseCases};
 use crate::body::{NewTicketBody, NewTicketJson};
-use crate::error::ErrorBody;
-use crate::path::TicketIdParam;
-use crate::path::TicketIdPath;
+use crate::error::{ApiError, ErrorBody};
+use crate::path::{TicketIdParam, TicketIdPath};
 use crate::ticket_json::TicketJson;
-use crate::{ApiError, Service};
-
-/// The routes under `/api`. The service itself is application data (see
-/// [`crate::configure`]), so the document can be built without one.
-pub(crate) fn scope() -> utoipa_actix_web::scope::Scope<
-    impl ServiceFactory<
-        ServiceRequest,
-        Config = (),
-        Response = ServiceResponse,
-        Error = actix_web::Error,
-        InitError = (),
-    >,
-> {
-    utoipa_actix_web::scope("/api")
-        .service(health)
-        .service(crate::listing::live)
-        .service(crate::listing::list_tickets)
-        .service(create_ticket)
-        .service(ticket)
-        .service(reserve)
-        .service(release)
-        .service(confirm)
-        .service(crate::openapi::openapi_json)
-}
-
-/// Runs a use case on actix's blocking thread pool: repositories are synchronous
-/// (Diesel), and a worker thread blocked on the database serves no one else. The wait
-/// for a thread is bounded (see [`crate::admission`]).
-pub(crate) async fn run<T: Send + 'static>(
-    service: &web::Data<Service>,
-    use_case: impl FnOnce(&Service) -> Result<T, TicketError> + Send + 'static,
-) -> Result<Result<T, TicketError>, ApiError> {
-    let service = service.clone();
-    // The span goes along, so that anything the use case logs carries the request id.
-    let span = tracing::Span::current();
-    let use_case = move || span.in_scope(|| use_case(&service));
-    Ok(crate::admission::run_blocking(use_case).await?)
-}
-
-/// The body of a successful readiness check.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"status": "ok", "database": "ok"}))]
-pub(crate) struct HealthJson {
-    #[schema(value_type = String, example = "ok")]
-    status: &'static str,
-    #[schema(value_type = String, example = "ok")]
-    database: &'static str,
-}
-
-/// `GET /api/health`: 200 when storage answers, 503 when it does not.
-#[utoipa::path(
-    tag = "operations",
-    description = "Readiness: answers 200 when the database answers within a short timeout.",
-    responses(
-        (status = 200, description = "The service and its database are ready", body = HealthJson),
-        (status = 503, description = "`SERVICE_UNAVAILABLE`: the database does not answer", body = ErrorBody,
-            headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
-        (status = 500, description = "`INTERNAL_ERROR`", body = ErrorBody),
-    )
-)]
-#[get("/health")]
-async fn health(service: web::Data<Service>) -> Result<HttpResponse, ApiError> {
-    run(&service, |service| service.repository().check_health())
-        .await?
-        .map_err(ApiError::Unready)?;
-    Ok(HttpResponse::Ok().json(HealthJson {
-        status: "ok",
-        database: "ok",
-    }))
-}
 
 /// `POST /api/tickets`: 201 with the new ticket and its `Location`.
 #[utoipa::path(
@@ -103,11 +28,14 @@ async fn health(service: web::Data<Service>) -> Result<HttpResponse, ApiError> {
     )
 )]
 #[post("/tickets")]
-async fn create_ticket(
-    service: web::Data<Service>,
+pub(crate) async fn create_ticket(
+    use_cases: web::Data<TicketUseCases>,
     NewTicketBody(new_ticket): NewTicketBody,
 ) -> Result<HttpResponse, ApiError> {
-    let view = run(&service, move |service| service.create_ticket(&new_ticket)).await??;
+    let view = run_use_case(&use_cases, move |use_cases| {
+        use_cases.create_ticket(&new_ticket)
+    })
+    .await??;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, location(view.ticket.id)))
         .json(TicketJson::from(&view)))
@@ -126,11 +54,11 @@ async fn create_ticket(
     )
 )]
 #[get("/tickets/{id}")]
-async fn ticket(
-    service: web::Data<Service>,
+pub(crate) async fn ticket(
+    use_cases: web::Data<TicketUseCases>,
     TicketIdPath(id): TicketIdPath,
 ) -> Result<HttpResponse, ApiError> {
-    let view = ticket_use_case(&service, id, move |service| service.ticket(id)).await?;
+    let view = run_on_ticket(&use_cases, id, move |use_cases| use_cases.ticket(id)).await?;
     Ok(HttpResponse::Ok().json(TicketJson::from(&view)))
 }
 
@@ -150,12 +78,11 @@ async fn ticket(
     )
 )]
 #[post("/tickets/{id}/reservation")]
-async fn reserve(
-    service: web::Data<Service>,
+pub(crate) async fn reserve(
+    use_cases: web::Data<TicketUseCases>,
     TicketIdPath(id): TicketIdPath,
 ) -> Result<HttpResponse, ApiError> {
-    let view = ticket_use_case(&service, id, move |service| service.reserve(id)).await?;
-    crate::measure::reservation_created();
+    let view = run_on_ticket(&use_cases, id, move |use_cases| use_cases.reserve(id)).await?;
     Ok(HttpResponse::Created().json(TicketJson::from(&view)))
 }
 
@@ -173,12 +100,11 @@ async fn reserve(
     )
 )]
 #[delete("/tickets/{id}/reservation")]
-async fn release(
-    service: web::Data<Service>,
+pub(crate) async fn release(
+    use_cases: web::Data<TicketUseCases>,
     TicketIdPath(id): TicketIdPath,
 ) -> Result<HttpResponse, ApiError> {
-    let view = ticket_use_case(&service, id, move |service| service.release(id)).await?;
-    crate::measure::reservation_released();
+    let view = run_on_ticket(&use_cases, id, move |use_cases| use_cases.release(id)).await?;
     Ok(HttpResponse::Ok().json(TicketJson::from(&view)))
 }
 
@@ -198,23 +124,21 @@ async fn release(
     )
 )]
 #[post("/tickets/{id}/confirm")]
-async fn confirm(
-    service: web::Data<Service>,
+pub(crate) async fn confirm(
+    use_cases: web::Data<TicketUseCases>,
     TicketIdPath(id): TicketIdPath,
 ) -> Result<HttpResponse, ApiError> {
-    let view = ticket_use_case(&service, id, move |service| service.confirm(id)).await?;
-    if view.written {
-        crate::measure::reservation_confirmed();
-    }
+    let view = run_on_ticket(&use_cases, id, move |use_cases| use_cases.confirm(id)).await?;
     Ok(HttpResponse::Ok().json(TicketJson::from(&view)))
 }
 
-async fn ticket_use_case(
-    service: &web::Data<Service>,
+/// Runs a use case about the ticket `id`: its failure is answered as about that ticket.
+async fn run_on_ticket(
+    use_cases: &web::Data<TicketUseCases>,
     id: TicketId,
-    use_case: impl FnOnce(&Service) -> Result<TicketView, TicketError> + Send + 'static,
+    use_case: impl FnOnce(&TicketUseCases) -> Result<TicketView, TicketError> + Send + 'static,
 ) -> Result<TicketView, ApiError> {
-    run(service, use_case)
+    run_use_case(use_cases, use_case)
         .await?
         .map_err(ApiError::on_ticket(id))
 }
