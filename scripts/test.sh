@@ -28,4 +28,6 @@ if [[ $# -eq 0 ]]; then
     BENCH_BINARY=$BINARY scripts/bench.sh --smoke
     # schemathesis against the live service and its OpenAPI document (seeded tickets).
     scripts/schemathesis.sh
+    # The alert rules, their promtool unit tests and the dashboard's queries.
+    scripts/check-alerts.sh
 fi
