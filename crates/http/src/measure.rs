@@ -1,5 +1,5 @@
-//! Metrics: `GET /metrics` in the Prometheus text format, and the business counters the
-//! handlers increment. Recording goes through the `metrics` facade, so this crate does
+//! Metrics: `GET /metrics` in the Prometheus text format (the business counters are
+//! counted by the use cases). Recording goes through the `metrics` facade, so this crate does
 //! not know which recorder the application installs (tests install a local one).
 
 use std::sync::Arc;
@@ -37,19 +37,4 @@ pub(crate) async fn prometheus_metrics(endpoint: web::Data<MetricsEndpoint>) -> 
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, PROMETHEUS_TEXT))
         .body((endpoint.0)())
-}
-
-/// A tentative hold was placed.
-pub(crate) fn reservation_created() {
-    ::metrics::counter!("reservations_created_total").increment(1);
-}
-
-/// A hold became a sale (an idempotent repeat does not count).
-pub(crate) fn reservation_confirmed() {
-    ::metrics::counter!("reservations_confirmed_total").increment(1);
-}
-
-/// A hold was given up by its client.
-pub(crate) fn reservation_released() {
-    ::metrics::counter!("reservations_released_total").increment(1);
 }

@@ -155,7 +155,6 @@ async fn reserve(
     TicketIdPath(id): TicketIdPath,
 ) -> Result<HttpResponse, ApiError> {
     let view = ticket_use_case(&service, id, move |service| service.reserve(id)).await?;
-    crate::measure::reservation_created();
     Ok(HttpResponse::Created().json(TicketJson::from(&view)))
 }
 
@@ -178,7 +177,6 @@ async fn release(
     TicketIdPath(id): TicketIdPath,
 ) -> Result<HttpResponse, ApiError> {
     let view = ticket_use_case(&service, id, move |service| service.release(id)).await?;
-    crate::measure::reservation_released();
     Ok(HttpResponse::Ok().json(TicketJson::from(&view)))
 }
 
@@ -203,9 +201,6 @@ async fn confirm(
     TicketIdPath(id): TicketIdPath,
 ) -> Result<HttpResponse, ApiError> {
     let view = ticket_use_case(&service, id, move |service| service.confirm(id)).await?;
-    if view.written {
-        crate::measure::reservation_confirmed();
-    }
     Ok(HttpResponse::Ok().json(TicketJson::from(&view)))
 }
 

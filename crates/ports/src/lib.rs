@@ -1,5 +1,6 @@
 //! The ticketing use cases and the storage port they need: every adapter calls this code.
 
+mod counters;
 mod error;
 mod listing;
 #[cfg(feature = "test-support")]
@@ -9,5 +10,5 @@ mod service;
 
 pub use error::{BoxError, TicketError};
 pub use listing::{InvalidPageLimit, PageLimit, TicketPage, TicketQuery};
-pub use repository::{Applied, TicketRepository};
+pub use repository::{Outcome, TicketRepository};
 pub use service::{TicketPageView, TicketService, TicketView};

@@ -16,7 +16,7 @@ use ticketing_domain::{
     Command, Decision, GuardedWrite, Hold, NewTicket, ReservationStatus, Ticket, TicketId,
     Timestamp, Write,
 };
-use ticketing_ports::{Applied, TicketError, TicketPage, TicketQuery, TicketRepository};
+use ticketing_ports::{Outcome, TicketError, TicketPage, TicketQuery, TicketRepository};
 
 use crate::error::storage_error;
 use crate::phases::{guard, status};
@@ -79,33 +79,21 @@ impl TicketRepository for PgTicketRepository {
         id: TicketId,
         command: Command,
         now: Timestamp,
-    ) -> Result<Applied, TicketError> {
+    ) -> Result<Outcome, TicketError> {
         let mut connection = self.pool.checkout()?;
         for _ in 0..MAX_ATTEMPTS {
             if let Some(row) = guarded_write(&mut connection, id, command.write(now), now)? {
-                return Ok(Applied {
-                    ticket: row.into_ticket()?,
-                    written: true,
-                });
+                return Ok(Outcome::Written(row.into_ticket()?));
             }
             let ticket = load(&mut connection, id)?
                 .ok_or(TicketError::NotFound(id))?
                 .into_ticket()?;
             match command.decide(&ticket.reservation, now) {
-                Decision::Refuse(error) => return Err(error.into()),
-                Decision::AlreadyDone => {
-                    return Ok(Applied {
-                        ticket,
-                        written: false,
-                    })
-                }
+                Decision::Refuse(error) => return Ok(Outcome::Refused(error)),
+                Decision::AlreadyDone => return Ok(Outcome::AlreadyDone(ticket)),
                 Decision::RecordThenRefuse { record, error } => {
                     if guarded_write(&mut connection, id, record.write(now), now)?.is_some() {
-                        // Counted here because only this write knows it happened: the
-                        // port answers a refusal either way (the sweeper counts its own).
-                        metrics::counter!("reservations_expired_total", "by" => "confirm")
-                            .increment(1);
-                        return Err(error.into());
+                        return Ok(Outcome::RecordedThenRefused(error));
                     }
                     // The lapsed hold changed before we recorded it: decide afresh.
                 }

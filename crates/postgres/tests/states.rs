@@ -9,7 +9,7 @@ use common::{at, force_reservation, hold, new_ticket, sql_time};
 use ticketing_domain::{
     Command, EventName, NewTicket, Reservation, ReservationPolicy, Seat, TicketId,
 };
-use ticketing_ports::{TicketError, TicketRepository};
+use ticketing_ports::{Outcome, TicketError, TicketRepository};
 use ticketing_postgres::test_db::TestDatabase;
 
 #[test]
@@ -68,9 +68,10 @@ fn commands_store_what_they_answer() {
         (Command::Confirm, at(100)),
     ];
     for (command, now) in steps {
-        let applied = repository.apply(id, command, now).unwrap();
-        assert!(applied.written, "{command:?} at {now}");
-        assert_eq!(repository.find(id).unwrap(), applied.ticket);
+        let Outcome::Written(ticket) = repository.apply(id, command, now).unwrap() else {
+            panic!("{command:?} at {now} must write");
+        };
+        assert_eq!(repository.find(id).unwrap(), ticket);
     }
     assert_eq!(
         repository.find(id).unwrap().reservation,
