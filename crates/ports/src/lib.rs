@@ -1,5 +1,7 @@
 //! The ticketing use cases and the storage port they need: every adapter calls this code.
 
+#[cfg(feature = "test-support")]
+pub mod contract;
 mod counters;
 mod error;
 mod listing;
@@ -7,6 +9,8 @@ mod listing;
 pub mod memory;
 mod repository;
 mod service;
+#[cfg(feature = "test-support")]
+pub mod testing;
 
 pub use error::{BoxError, TicketError};
 pub use listing::{InvalidPageLimit, PageLimit, TicketPage, TicketQuery};

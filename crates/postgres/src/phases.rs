@@ -110,8 +110,8 @@ fn is_confirmed() -> _ {
 
 #[cfg(test)]
 mod tests {
-    use chrono::{TimeZone, Utc};
     use ticketing_domain::{Command, ReservationPolicy};
+    use ticketing_ports::testing::INSTANT;
 
     use super::*;
 
@@ -119,7 +119,7 @@ mod tests {
     /// which is the same whatever the command: so must the guard's SQL text be.
     #[test]
     fn the_guard_is_one_sql_text_with_the_phases_bound() {
-        let now = Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap();
+        let now = INSTANT;
         let policy = ReservationPolicy::from_ttl_seconds(60).unwrap();
         let commands = [
             Command::Reserve(policy),
