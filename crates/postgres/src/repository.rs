@@ -42,10 +42,6 @@ impl PgTicketRepository {
     pub fn new(pool: PgPool) -> Self {
         Self { pool }
     }
-
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
-    }
 }
 
 /// A ticket that kept changing under a command until it gave up.
