@@ -1,9 +1,9 @@
 //! Prometheus metrics: the process-wide recorder (with the latency histogram's buckets),
 //! the rendering behind `GET /metrics` (which refreshes the pool gauges first), the
-//! periodic upkeep that drains histogram samples, and the sweeper's counters.
+//! periodic upkeep that drains histogram samples, and the sweeper's run counter.
 //!
-//! The HTTP adapter records requests and reservations through the `metrics` facade; this
-//! module decides where they go.
+//! The HTTP adapter records requests, and the use cases (`ticketing-ports`) reservations,
+//! through the `metrics` facade; this module decides where they go.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -71,11 +71,11 @@ pub fn record_pool_state(pool: &PgPool) {
     metrics::gauge!("db_pool_max_connections").set(f64::from(state.max_size));
 }
 
-/// One sweep finished (or failed part-way), having written EXPIRED onto `expired` holds.
-pub fn sweep_finished(expired: u64, succeeded: bool) {
+/// One sweep finished (or failed part-way). What it expired is counted by the use case,
+/// batch by batch (`reservations_expired_total{by="sweeper"}`).
+pub fn sweep_finished(succeeded: bool) {
     let outcome = if succeeded { "ok" } else { "error" };
     metrics::counter!("sweeper_runs_total", "outcome" => outcome).increment(1);
-    metrics::counter!("reservations_expired_total", "by" => "sweeper").increment(expired);
 }
 
 fn spawn_upkeep(handle: PrometheusHandle) {

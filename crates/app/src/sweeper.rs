@@ -111,10 +111,7 @@ pub async fn sweep_once(
 
 /// Logs and counts a tick.
 fn report(outcome: Result<Sweep, (Sweep, anyhow::Error)>) {
-    match &outcome {
-        Ok(sweep) => crate::metrics::sweep_finished(sweep.expired, true),
-        Err((sweep, _)) => crate::metrics::sweep_finished(sweep.expired, false),
-    }
+    crate::metrics::sweep_finished(outcome.is_ok());
     match outcome {
         Ok(Sweep {
             expired: 0,

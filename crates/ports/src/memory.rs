@@ -7,7 +7,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use ticketing_domain::{Command, Decision, NewTicket, Reservation, Ticket, TicketId, Timestamp};
 
-use crate::{Applied, TicketError, TicketPage, TicketQuery, TicketRepository};
+use crate::{Outcome, TicketError, TicketPage, TicketQuery, TicketRepository};
 
 /// A failure the in-memory repository can be told to answer every call with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,32 +100,30 @@ impl TicketRepository for InMemoryTicketRepository {
         id: TicketId,
         command: Command,
         now: Timestamp,
-    ) -> Result<Applied, TicketError> {
+    ) -> Result<Outcome, TicketError> {
         let mut state = self.healthy()?;
         let ticket = state
             .tickets
             .get_mut(&id)
             .ok_or(TicketError::NotFound(id))?;
-        match command.decide(&ticket.reservation, now) {
+        Ok(match command.decide(&ticket.reservation, now) {
             Decision::Write(next) => {
                 ticket.reservation = next;
-                Ok(Applied {
-                    ticket: ticket.clone(),
-                    written: true,
-                })
+                Outcome::Written(ticket.clone())
             }
-            Decision::AlreadyDone => Ok(Applied {
-                ticket: ticket.clone(),
-                written: false,
-            }),
-            Decision::Refuse(error) => Err(error.into()),
+            Decision::AlreadyDone => Outcome::AlreadyDone(ticket.clone()),
+            Decision::Refuse(error) => Outcome::Refused(error),
+            // Under the lock nothing moves between the decision and the record.
             Decision::RecordThenRefuse { record, error } => {
-                if let Decision::Write(next) = record.decide(&ticket.reservation, now) {
-                    ticket.reservation = next;
+                match record.decide(&ticket.reservation, now) {
+                    Decision::Write(next) => {
+                        ticket.reservation = next;
+                        Outcome::RecordedThenRefused(error)
+                    }
+                    _ => Outcome::Refused(error),
                 }
-                Err(error.into())
             }
-        }
+        })
     }
 
     fn check_health(&self) -> Result<(), TicketError> {

@@ -1,15 +1,45 @@
 //! The storage port.
 
-use ticketing_domain::{Command, NewTicket, Ticket, TicketId, Timestamp};
+use ticketing_domain::{Command, NewTicket, ReservationError, Ticket, TicketId, Timestamp};
 
 use crate::{TicketError, TicketPage, TicketQuery};
 
-/// A ticket after a command, and whether the command wrote anything (a repeated confirm
-/// does not).
+/// What [`TicketRepository::apply`] did with a command: the [`Decision`] it carried out,
+/// and so what it stored. Use cases count sales and expiries from it.
+///
+/// [`Decision`]: ticketing_domain::Decision
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Applied {
-    pub ticket: Ticket,
-    pub written: bool,
+pub enum Outcome {
+    /// The command's write was stored ([`Decision::Write`]); the ticket as written.
+    ///
+    /// [`Decision::Write`]: ticketing_domain::Decision::Write
+    Written(Ticket),
+    /// Nothing was stored: the command had already had its effect, as when confirming a
+    /// sold ticket ([`Decision::AlreadyDone`]); the ticket as stored.
+    ///
+    /// [`Decision::AlreadyDone`]: ticketing_domain::Decision::AlreadyDone
+    AlreadyDone(Ticket),
+    /// Nothing was stored: the rules refuse the command ([`Decision::Refuse`]).
+    ///
+    /// [`Decision::Refuse`]: ticketing_domain::Decision::Refuse
+    Refused(ReservationError),
+    /// This call stored the decision's record, then the rules refuse the command
+    /// ([`Decision::RecordThenRefuse`]): a confirm that found its hold lapsed wrote it
+    /// EXPIRED.
+    ///
+    /// [`Decision::RecordThenRefuse`]: ticketing_domain::Decision::RecordThenRefuse
+    RecordedThenRefused(ReservationError),
+}
+
+impl Outcome {
+    /// The ticket after a command that succeeded, whether it wrote (`Ok`) or not; the
+    /// rules' reason when they refused it (`Err`), recorded or not.
+    pub fn into_ticket(self) -> Result<Ticket, ReservationError> {
+        match self {
+            Self::Written(ticket) | Self::AlreadyDone(ticket) => Ok(ticket),
+            Self::Refused(error) | Self::RecordedThenRefused(error) => Err(error),
+        }
+    }
 }
 
 /// Where tickets are stored. Synchronous, because Diesel is: callers run it off their
@@ -50,15 +80,26 @@ pub trait TicketRepository: Send + Sync {
     fn find(&self, id: TicketId) -> Result<Ticket, TicketError>;
 
     /// Decides `command` at `now` against the stored reservation and stores the result,
-    /// atomically (see the trait's docs). A [`Decision::RecordThenRefuse`] stores the
-    /// recorded state and then answers the refusal.
+    /// atomically (see the trait's docs), answering what it did. It MUST answer:
+    /// - [`Outcome::Written`] with the ticket as written when it stored the command's
+    ///   write;
+    /// - [`Outcome::AlreadyDone`] with the stored ticket when the command had already had
+    ///   its effect (nothing written);
+    /// - [`Outcome::Refused`] with the domain's reason when the rules refuse the command
+    ///   and nothing was written;
+    /// - [`Outcome::RecordedThenRefused`] with the domain's reason when the decision was
+    ///   [`Decision::RecordThenRefuse`] and this call stored the record. When the record
+    ///   cannot be stored because the ticket changed meanwhile, it decides afresh: a
+    ///   record is answered as stored only by the one call that stored it.
     ///
-    /// Errors: `NotFound`; `Refused` with the domain's reason; `Unavailable`;
-    /// `Unexpected`.
+    /// A refusal is an [`Outcome`], never [`TicketError::Refused`] (which the use cases
+    /// answer their callers).
+    ///
+    /// Errors: `NotFound`; `Unavailable`; `Unexpected`.
     ///
     /// [`Decision::RecordThenRefuse`]: ticketing_domain::Decision::RecordThenRefuse
     fn apply(&self, id: TicketId, command: Command, now: Timestamp)
-        -> Result<Applied, TicketError>;
+        -> Result<Outcome, TicketError>;
 
     /// Answers `Ok` when storage can serve requests now; for readiness checks.
     ///
@@ -101,7 +142,7 @@ impl<R: TicketRepository + ?Sized> TicketRepository for std::sync::Arc<R> {
         id: TicketId,
         command: Command,
         now: Timestamp,
-    ) -> Result<Applied, TicketError> {
+    ) -> Result<Outcome, TicketError> {
         (**self).apply(id, command, now)
     }
 

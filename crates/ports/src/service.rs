@@ -1,10 +1,12 @@
-//! The use cases: create, look up, reserve, confirm and release tickets.
+//! The use cases: create, look up, reserve, confirm and release tickets, list them, and
+//! sweep lapsed holds. They count what they change (see `counters`).
 
 use ticketing_domain::{
     Clock, Command, NewTicket, ReservationPolicy, ReservationStatus, Ticket, TicketId, Timestamp,
 };
 
-use crate::{TicketError, TicketQuery, TicketRepository};
+use crate::counters;
+use crate::{Outcome, TicketError, TicketQuery, TicketRepository};
 
 /// A ticket as seen at one instant, so that it is rendered with the same `now` that
 /// decided the command (a lapsed hold reads EXPIRED).
@@ -13,7 +15,7 @@ pub struct TicketView {
     pub ticket: Ticket,
     pub seen_at: Timestamp,
     /// Whether the use case changed the stored ticket: false for a lookup and for an
-    /// idempotent repeat (confirming a sold ticket), so callers can count real changes.
+    /// idempotent repeat (confirming a sold ticket).
     pub written: bool,
 }
 
@@ -49,14 +51,6 @@ impl<R: TicketRepository, C: Clock> TicketService<R, C> {
         }
     }
 
-    pub fn policy(&self) -> &ReservationPolicy {
-        &self.policy
-    }
-
-    pub fn repository(&self) -> &R {
-        &self.repository
-    }
-
     pub fn create_ticket(&self, ticket: &NewTicket) -> Result<TicketView, TicketError> {
         let seen_at = self.clock.now();
         let ticket = self.repository.create(ticket)?;
@@ -79,17 +73,25 @@ impl<R: TicketRepository, C: Clock> TicketService<R, C> {
 
     /// Places a tentative hold lasting the policy's TTL.
     pub fn reserve(&self, id: TicketId) -> Result<TicketView, TicketError> {
-        self.run(id, Command::Reserve(self.policy))
+        let view = self.run(id, Command::Reserve(self.policy))?;
+        counters::reservation_created();
+        Ok(view)
     }
 
     /// Confirms the active hold; confirming a sold ticket answers it unchanged.
     pub fn confirm(&self, id: TicketId) -> Result<TicketView, TicketError> {
-        self.run(id, Command::Confirm)
+        let view = self.run(id, Command::Confirm)?;
+        if view.written {
+            counters::reservation_confirmed();
+        }
+        Ok(view)
     }
 
     /// Releases the active hold, making the ticket reservable again.
     pub fn release(&self, id: TicketId) -> Result<TicketView, TicketError> {
-        self.run(id, Command::Release)
+        let view = self.run(id, Command::Release)?;
+        counters::reservation_released();
+        Ok(view)
     }
 
     /// A page of tickets, with statuses as seen now.
@@ -119,16 +121,27 @@ impl<R: TicketRepository, C: Clock> TicketService<R, C> {
     /// lapsed by now; answers how many.
     pub fn expire_lapsed_holds(&self, batch_size: u32) -> Result<u32, TicketError> {
         let now = self.clock.now();
-        self.repository.expire_lapsed(now, batch_size)
+        let expired = self.repository.expire_lapsed(now, batch_size)?;
+        counters::expired_by_sweeper(expired);
+        Ok(expired)
     }
 
     fn run(&self, id: TicketId, command: Command) -> Result<TicketView, TicketError> {
         let seen_at = self.clock.now();
-        let applied = self.repository.apply(id, command, seen_at)?;
+        let (ticket, written) = match self.repository.apply(id, command, seen_at)? {
+            Outcome::Written(ticket) => (ticket, true),
+            Outcome::AlreadyDone(ticket) => (ticket, false),
+            Outcome::Refused(error) => return Err(error.into()),
+            // Only a confirm records before refusing: the expiry of the hold it found lapsed.
+            Outcome::RecordedThenRefused(error) => {
+                counters::expired_by_confirm();
+                return Err(error.into());
+            }
+        };
         Ok(TicketView {
-            ticket: applied.ticket,
+            ticket,
             seen_at,
-            written: applied.written,
+            written,
         })
     }
 }

@@ -6,13 +6,13 @@
 use std::sync::{Arc, Barrier};
 use std::thread;
 
-use chrono::{TimeDelta, TimeZone, Utc};
+use chrono::TimeDelta;
 use ticketing_domain::{
-    Clock, EventName, ManualClock, NewTicket, ReservationError, ReservationPolicy,
-    ReservationStatus, Seat, TicketId,
+    Clock, ManualClock, ReservationError, ReservationPolicy, ReservationStatus, TicketId,
 };
 use ticketing_ports::memory::{Fault, InMemoryTicketRepository};
-use ticketing_ports::{TicketError, TicketRepository, TicketService};
+use ticketing_ports::testing::{new_ticket, INSTANT};
+use ticketing_ports::{TicketError, TicketQuery, TicketRepository, TicketService};
 
 type Service = TicketService<Arc<InMemoryTicketRepository>, Arc<ManualClock>>;
 
@@ -23,9 +23,7 @@ struct Harness {
 }
 
 fn harness() -> Harness {
-    let clock = Arc::new(ManualClock::new(
-        Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap(),
-    ));
+    let clock = Arc::new(ManualClock::new(INSTANT));
     let repository = Arc::new(InMemoryTicketRepository::new());
     let policy = ReservationPolicy::from_ttl_seconds(60).unwrap();
     let service = Arc::new(TicketService::new(
@@ -37,13 +35,6 @@ fn harness() -> Harness {
         service,
         clock,
         repository,
-    }
-}
-
-fn new_ticket() -> NewTicket {
-    NewTicket {
-        event_name: EventName::parse("Opening Night").unwrap(),
-        seat: Some(Seat::parse("A-12").unwrap()),
     }
 }
 
@@ -149,6 +140,14 @@ fn storage_failures_keep_their_kind() {
     h.repository.set_fault(Some(Fault::Unavailable));
     assert!(matches!(
         h.service.reserve(id),
+        Err(TicketError::Unavailable(_))
+    ));
+    assert!(matches!(
+        h.service.list_tickets(&TicketQuery::default()),
+        Err(TicketError::Unavailable(_))
+    ));
+    assert!(matches!(
+        h.service.expire_lapsed_holds(10),
         Err(TicketError::Unavailable(_))
     ));
     h.repository.set_fault(Some(Fault::Unexpected));

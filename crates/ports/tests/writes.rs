@@ -5,16 +5,15 @@
 
 use std::sync::Arc;
 
-use chrono::{TimeDelta, TimeZone, Utc};
+use chrono::TimeDelta;
 use ticketing_domain::{EventName, ManualClock, NewTicket, ReservationPolicy};
 use ticketing_ports::memory::InMemoryTicketRepository;
+use ticketing_ports::testing::INSTANT;
 use ticketing_ports::TicketService;
 
 #[test]
 fn only_use_cases_that_change_the_ticket_report_a_write() {
-    let clock = Arc::new(ManualClock::new(
-        Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap(),
-    ));
+    let clock = Arc::new(ManualClock::new(INSTANT));
     let service = TicketService::new(
         Arc::new(InMemoryTicketRepository::new()),
         clock.clone(),

@@ -30,6 +30,7 @@ mod error;
 mod listing;
 mod liveness;
 mod migrations;
+mod phases;
 mod pool;
 mod prepared;
 mod repository;

@@ -10,8 +10,8 @@ use ticketing_domain::Timestamp;
 use ticketing_ports::{TicketError, TicketPage, TicketQuery};
 
 use crate::error::storage_error;
+use crate::phases::in_phases;
 use crate::pool::PooledPg;
-use crate::repository::in_phases;
 use crate::row::TicketRow;
 use crate::schema::tickets;
 

@@ -9,17 +9,17 @@
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
-use diesel::dsl::{self, AsExprOf};
-use diesel::pg::Pg;
+use diesel::dsl;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Nullable, Text, Timestamptz};
+use diesel::sql_types::{Nullable, Text, Timestamptz};
 use ticketing_domain::{
-    Command, Decision, GuardedWrite, NewTicket, Phase, ReservationStatus, Ticket, TicketId,
+    Command, Decision, GuardedWrite, Hold, NewTicket, ReservationStatus, Ticket, TicketId,
     Timestamp, Write,
 };
-use ticketing_ports::{Applied, TicketError, TicketPage, TicketQuery, TicketRepository};
+use ticketing_ports::{Outcome, TicketError, TicketPage, TicketQuery, TicketRepository};
 
 use crate::error::storage_error;
+use crate::phases::{guard, status};
 use crate::pool::{PgPool, PooledPg};
 use crate::prepared::Prepare;
 use crate::row::{NewTicketRow, TicketRow};
@@ -41,10 +41,6 @@ pub struct PgTicketRepository {
 impl PgTicketRepository {
     pub fn new(pool: PgPool) -> Self {
         Self { pool }
-    }
-
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
     }
 }
 
@@ -79,33 +75,21 @@ impl TicketRepository for PgTicketRepository {
         id: TicketId,
         command: Command,
         now: Timestamp,
-    ) -> Result<Applied, TicketError> {
+    ) -> Result<Outcome, TicketError> {
         let mut connection = self.pool.checkout()?;
         for _ in 0..MAX_ATTEMPTS {
             if let Some(row) = guarded_write(&mut connection, id, command.write(now), now)? {
-                return Ok(Applied {
-                    ticket: row.into_ticket()?,
-                    written: true,
-                });
+                return Ok(Outcome::Written(row.into_ticket()?));
             }
             let ticket = load(&mut connection, id)?
                 .ok_or(TicketError::NotFound(id))?
                 .into_ticket()?;
             match command.decide(&ticket.reservation, now) {
-                Decision::Refuse(error) => return Err(error.into()),
-                Decision::AlreadyDone => {
-                    return Ok(Applied {
-                        ticket,
-                        written: false,
-                    })
-                }
+                Decision::Refuse(error) => return Ok(Outcome::Refused(error)),
+                Decision::AlreadyDone => return Ok(Outcome::AlreadyDone(ticket)),
                 Decision::RecordThenRefuse { record, error } => {
                     if guarded_write(&mut connection, id, record.write(now), now)?.is_some() {
-                        // Counted here because only this write knows it happened: the
-                        // port answers a refusal either way (the sweeper counts its own).
-                        metrics::counter!("reservations_expired_total", "by" => "confirm")
-                            .increment(1);
-                        return Err(error.into());
+                        return Ok(Outcome::RecordedThenRefused(error));
                     }
                     // The lapsed hold changed before we recorded it: decide afresh.
                 }
@@ -210,26 +194,18 @@ fn guarded_write(
         .filter(guard(guarded.from, now));
     let statement = diesel::update(target);
     let written = match guarded.write {
-        // A hold and a release both replace the whole reservation (a release with NULLs),
-        // so they are one statement, prepared once.
-        write @ (Write::StartHold(_) | Write::Clear) => {
-            // `None` for `Write::Clear`, the only other write this arm takes.
-            let hold = match write {
-                Write::StartHold(hold) => Some(hold),
-                _ => None,
-            };
-            statement
-                .set((
-                    t::reservation_status.eq(hold.and(status(ReservationStatus::Tentative))),
-                    t::reservation_created_at.eq(hold.map(|hold| hold.created_at())),
-                    t::reservation_expires_at.eq(hold.map(|hold| hold.expires_at())),
-                    t::reservation_confirmed_at.eq(None::<Timestamp>),
-                    t::updated_at.eq(dsl::now),
-                ))
-                .returning(TicketRow::as_returning())
-                .prepared()
-                .get_result(connection)
-        }
+        // A hold and a release both replace the whole reservation (a release with NULLs):
+        // one statement type, so one prepared statement.
+        Write::StartHold(hold) => statement
+            .set(replace_reservation(Some(hold)))
+            .returning(TicketRow::as_returning())
+            .prepared()
+            .get_result(connection),
+        Write::Clear => statement
+            .set(replace_reservation(None))
+            .returning(TicketRow::as_returning())
+            .prepared()
+            .get_result(connection),
         // A sale cannot precede its hold: the same `max` as `GuardedWrite::apply`, taken
         // against the stored hold rather than one read earlier.
         Write::ConfirmHold { confirmed_at } => statement
@@ -251,6 +227,23 @@ fn guarded_write(
     written.optional().map_err(storage_error)
 }
 
+/// The changes of [`Write::StartHold`] (`Some`) and [`Write::Clear`] (`None`): every
+/// reservation column, derived from the hold.
+#[dsl::auto_type]
+fn replace_reservation(hold: Option<Hold>) -> _ {
+    let tentative: Option<&'static str> = hold.and(status(ReservationStatus::Tentative));
+    let created_at: Option<Timestamp> = hold.map(|hold| hold.created_at());
+    let expires_at: Option<Timestamp> = hold.map(|hold| hold.expires_at());
+    let confirmed_at: Option<Timestamp> = None;
+    (
+        tickets::reservation_status.eq(tentative),
+        tickets::reservation_created_at.eq(created_at),
+        tickets::reservation_expires_at.eq(expires_at),
+        tickets::reservation_confirmed_at.eq(confirmed_at),
+        tickets::updated_at.eq(dsl::now),
+    )
+}
+
 /// The changes of [`Write::ExpireHold`], shared by a command's write and the sweeper's.
 #[dsl::auto_type]
 fn expire_hold() -> _ {
@@ -259,141 +252,4 @@ fn expire_hold() -> _ {
         tickets::reservation_status.eq(expired),
         tickets::updated_at.eq(dsl::now),
     )
-}
-
-fn status(status: ReservationStatus) -> Option<&'static str> {
-    Some(status.as_str())
-}
-
-type Flag = AsExprOf<bool, Bool>;
-
-/// The SQL predicate "the stored reservation is, at `now`, in one of the phases `from`":
-/// the only place the phases are spelled in SQL, mirroring `Reservation::phase_at`.
-/// Each phase is switched on or off by a bound boolean, so the SQL text is the same for
-/// every command.
-fn guard(from: &[Phase], now: Timestamp) -> phases {
-    let flag = |phase: Phase| -> Flag { from.contains(&phase).into_sql::<Bool>() };
-    phases(
-        flag(Phase::Unreserved),
-        flag(Phase::Held),
-        flag(Phase::Lapsed),
-        flag(Phase::Expired),
-        flag(Phase::Confirmed),
-        now,
-    )
-}
-
-#[dsl::auto_type]
-fn phases(
-    unreserved: Flag,
-    held: Flag,
-    lapsed: Flag,
-    expired: Flag,
-    confirmed: Flag,
-    now: Timestamp,
-) -> _ {
-    // Typed by hand: `auto_type` would read `is_held(now)` as `is_held<Timestamp>`.
-    let is_held_now: is_held = is_held(now);
-    let is_lapsed_now: is_lapsed = is_lapsed(now);
-    unreserved
-        .and(is_unreserved())
-        .or(held.and(is_held_now))
-        .or(lapsed.and(is_lapsed_now))
-        .or(expired.and(is_expired()))
-        .or(confirmed.and(is_confirmed()))
-}
-
-/// "The stored reservation is, at `now`, in one of the phases `from`", with only those
-/// phases in the SQL: for listings, whose filters the planner must see to pick an index
-/// (a bound flag would hide them). `from` empty selects nothing.
-pub(crate) fn in_phases(from: &[Phase], now: Timestamp) -> Predicate {
-    from.iter()
-        .map(|phase| phase_predicate(*phase, now))
-        .reduce(|left, right| Box::new(left.or(right)))
-        .unwrap_or_else(|| Box::new(false.into_sql::<Bool>().nullable()))
-}
-
-pub(crate) type Predicate =
-    Box<dyn BoxableExpression<tickets::table, Pg, SqlType = Nullable<Bool>>>;
-
-fn phase_predicate(phase: Phase, now: Timestamp) -> Predicate {
-    match phase {
-        Phase::Unreserved => Box::new(is_unreserved().nullable()),
-        Phase::Held => Box::new(is_held(now)),
-        Phase::Lapsed => Box::new(is_lapsed(now)),
-        Phase::Expired => Box::new(is_expired()),
-        Phase::Confirmed => Box::new(is_confirmed()),
-    }
-}
-
-// One predicate per phase, mirroring `Reservation::phase_at`: the only place the phases
-// are spelled in SQL, shared by the guards above and by listings.
-
-#[dsl::auto_type]
-fn is_unreserved() -> _ {
-    tickets::reservation_status.is_null()
-}
-
-#[dsl::auto_type]
-fn is_held(now: Timestamp) -> _ {
-    let tentative: Option<&'static str> = status(ReservationStatus::Tentative);
-    tickets::reservation_status
-        .eq(tentative)
-        .and(tickets::reservation_expires_at.gt(now))
-}
-
-#[dsl::auto_type]
-fn is_lapsed(now: Timestamp) -> _ {
-    let tentative: Option<&'static str> = status(ReservationStatus::Tentative);
-    tickets::reservation_status
-        .eq(tentative)
-        .and(tickets::reservation_expires_at.le(now))
-}
-
-#[dsl::auto_type]
-fn is_expired() -> _ {
-    let expired: Option<&'static str> = status(ReservationStatus::Expired);
-    tickets::reservation_status.eq(expired)
-}
-
-#[dsl::auto_type]
-fn is_confirmed() -> _ {
-    let confirmed: Option<&'static str> = status(ReservationStatus::Confirmed);
-    tickets::reservation_status.eq(confirmed)
-}
-
-#[cfg(test)]
-mod tests {
-    use chrono::{TimeZone, Utc};
-    use ticketing_domain::ReservationPolicy;
-
-    use super::*;
-
-    /// Prepared writes are found in the statement cache by their type (`prepared.rs`),
-    /// which is the same whatever the command: so must the guard's SQL text be.
-    #[test]
-    fn the_guard_is_one_sql_text_with_the_phases_bound() {
-        let now = Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap();
-        let policy = ReservationPolicy::from_ttl_seconds(60).unwrap();
-        let commands = [
-            Command::Reserve(policy),
-            Command::Confirm,
-            Command::Release,
-            Command::Expire,
-        ];
-        let texts: Vec<String> = commands
-            .iter()
-            .map(|command| {
-                let query = tickets::table.filter(guard(command.write(now).from, now));
-                let shown = diesel::debug_query::<Pg, _>(&query).to_string();
-                shown
-                    .split(" -- binds")
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned()
-            })
-            .collect();
-        assert!(texts.iter().all(|text| text == &texts[0]), "{texts:#?}");
-        assert!(!texts[0].contains("TENTATIVE"), "{}", texts[0]);
-    }
 }

@@ -8,7 +8,7 @@ mod common;
 
 use common::{at, force_reservation, hold, new_ticket};
 use ticketing_domain::{Command, Decision, Phase, Reservation, ReservationPolicy, Timestamp};
-use ticketing_ports::{TicketError, TicketRepository};
+use ticketing_ports::{Outcome, TicketRepository};
 use ticketing_postgres::test_db::TestDatabase;
 
 /// A reservation in every phase at `at(0)`, including the edges: a hold expiring at
@@ -58,34 +58,32 @@ fn the_repository_decides_every_command_in_every_phase_as_the_domain_does() {
             let id = repository.create(&new_ticket()).unwrap().id;
             force_reservation(&db, id, &before);
 
-            let outcome = repository.apply(id, command, now);
+            let outcome = repository
+                .apply(id, command, now)
+                .unwrap_or_else(|e| panic!("{case}: {e:?}"));
             let stored = repository.find(id).unwrap().reservation;
 
             match command.decide(&before, now) {
                 Decision::Write(next) => {
-                    let applied = outcome.unwrap_or_else(|e| panic!("{case}: {e:?}"));
-                    assert!(applied.written, "{case}");
-                    assert_eq!(applied.ticket.reservation, next, "{case}");
+                    let Outcome::Written(ticket) = outcome else {
+                        panic!("{case}: expected a write, got {outcome:?}");
+                    };
+                    assert_eq!(ticket.reservation, next, "{case}");
                     assert_eq!(stored, next, "{case}");
                 }
                 Decision::AlreadyDone => {
-                    let applied = outcome.unwrap_or_else(|e| panic!("{case}: {e:?}"));
-                    assert!(!applied.written, "{case}");
-                    assert_eq!(applied.ticket.reservation, before, "{case}");
+                    let Outcome::AlreadyDone(ticket) = outcome else {
+                        panic!("{case}: expected already done, got {outcome:?}");
+                    };
+                    assert_eq!(ticket.reservation, before, "{case}");
                     assert_eq!(stored, before, "{case}");
                 }
                 Decision::Refuse(error) => {
-                    assert!(
-                        matches!(outcome, Err(TicketError::Refused(e)) if e == error),
-                        "{case}: expected {error:?}, got {outcome:?}"
-                    );
+                    assert_eq!(outcome, Outcome::Refused(error), "{case}");
                     assert_eq!(stored, before, "{case}");
                 }
                 Decision::RecordThenRefuse { record, error } => {
-                    assert!(
-                        matches!(outcome, Err(TicketError::Refused(e)) if e == error),
-                        "{case}: expected {error:?}, got {outcome:?}"
-                    );
+                    assert_eq!(outcome, Outcome::RecordedThenRefused(error), "{case}");
                     let Decision::Write(recorded) = record.decide(&before, now) else {
                         panic!("{case}: the recorded command must write");
                     };

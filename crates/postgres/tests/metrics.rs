@@ -1,14 +1,18 @@
-//! The one business counter the adapter keeps: a confirm that finds a lapsed hold writes
-//! it EXPIRED and counts it, while a confirm of an already expired hold counts nothing.
+//! The expiry a confirm records is counted by the use case, from what PostgreSQL says it
+//! wrote: a confirm that finds a lapsed hold writes it EXPIRED and counts it, while a
+//! confirm of an already expired hold counts nothing.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
+use std::sync::Arc;
+
+use chrono::TimeDelta;
 use common::{at, hold, new_ticket};
 use metrics_exporter_prometheus::PrometheusBuilder;
-use ticketing_domain::{Command, Reservation, ReservationError};
-use ticketing_ports::{TicketError, TicketRepository};
+use ticketing_domain::{ManualClock, Reservation, ReservationError, ReservationPolicy};
+use ticketing_ports::{TicketError, TicketService};
 use ticketing_postgres::test_db::TestDatabase;
 
 const SERIES: &str = r#"reservations_expired_total{by="confirm"}"#;
@@ -23,22 +27,32 @@ fn expired_by_confirm(rendered: &str) -> Option<u64> {
 #[test]
 fn a_confirm_that_records_a_lapsed_hold_counts_one_expiry() {
     let db = TestDatabase::new();
-    let repository = db.repository();
-    let id = repository.create(&new_ticket()).unwrap().id;
+    let clock = Arc::new(ManualClock::new(at(61)));
+    let service = TicketService::new(
+        db.repository(),
+        clock.clone(),
+        ReservationPolicy::from_ttl_seconds(60).unwrap(),
+    );
+    let id = service.create_ticket(&new_ticket()).unwrap().ticket.id;
     common::force_reservation(&db, id, &Reservation::Tentative(hold(0, 60)));
 
-    // A recorder local to this thread: `apply` runs here, synchronously.
+    // A recorder local to this thread: the use case runs here, synchronously.
     let recorder = PrometheusBuilder::new().build_recorder();
     let handle = recorder.handle();
-    let confirm = || repository.apply(id, Command::Confirm, at(61));
+    let confirm = || service.confirm(id);
     let first = metrics::with_local_recorder(&recorder, confirm);
     assert!(matches!(
         first,
         Err(TicketError::Refused(ReservationError::Expired { .. }))
     ));
     assert_eq!(expired_by_confirm(&handle.render()), Some(1));
+    assert_eq!(
+        service.ticket(id).unwrap().ticket.reservation,
+        Reservation::Expired(hold(0, 60))
+    );
 
     // Already EXPIRED: refused the same way, nothing written, nothing counted.
+    clock.advance(TimeDelta::seconds(1));
     let second = metrics::with_local_recorder(&recorder, confirm);
     assert!(matches!(
         second,

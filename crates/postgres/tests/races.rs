@@ -14,7 +14,7 @@ use common::{at, new_ticket};
 use ticketing_domain::{
     Command, ManualClock, Reservation, ReservationError, ReservationPolicy, TicketId,
 };
-use ticketing_ports::{Applied, TicketError, TicketRepository, TicketService};
+use ticketing_ports::{Outcome, TicketError, TicketRepository, TicketService};
 use ticketing_postgres::test_db::TestDatabase;
 use ticketing_postgres::{PgPool, PgTicketRepository};
 
@@ -63,18 +63,23 @@ fn race<T: Send + 'static>(
     handles.into_iter().map(|h| h.join().unwrap()).collect()
 }
 
-fn assert_exactly_one_hold(results: &[Result<Applied, TicketError>], stored: &Reservation) {
-    let winners: Vec<&Applied> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+fn assert_exactly_one_hold(results: &[Result<Outcome, TicketError>], stored: &Reservation) {
+    let winners: Vec<&Reservation> = results
+        .iter()
+        .filter_map(|r| match r {
+            Ok(Outcome::Written(ticket)) => Some(&ticket.reservation),
+            _ => None,
+        })
+        .collect();
     assert_eq!(winners.len(), 1, "exactly one reserve wins: {results:?}");
-    let winner = winners[0];
-    assert!(winner.written);
-    assert_eq!(&winner.ticket.reservation, stored);
+    assert_eq!(winners[0], stored);
     let Reservation::Tentative(hold) = stored else {
         panic!("the ticket must be held, is {stored:?}");
     };
-    for result in results.iter().filter(|r| r.is_err()) {
+    for result in results {
         match result {
-            Err(TicketError::Refused(ReservationError::AlreadyActive { expires_at })) => {
+            Ok(Outcome::Written(_)) => {}
+            Ok(Outcome::Refused(ReservationError::AlreadyActive { expires_at })) => {
                 assert_eq!(*expires_at, hold.expires_at());
             }
             other => panic!("every loser gets AlreadyActive, got {other:?}"),
@@ -113,13 +118,16 @@ fn of_64_clients_reserving_through_the_service_exactly_one_wins() {
         let id = service.create_ticket(&new_ticket()).unwrap().ticket.id;
         let racing = service.clone();
         let views = race(RESERVERS, move |_| racing.reserve(id));
-        let results: Vec<Result<Applied, TicketError>> = views
+        // The use case's answers as the repository's outcomes.
+        let results: Vec<Result<Outcome, TicketError>> = views
             .into_iter()
-            .map(|view| {
-                view.map(|view| Applied {
-                    ticket: view.ticket,
-                    written: true,
-                })
+            .map(|view| match view {
+                Ok(view) => {
+                    assert!(view.written, "{view:?}");
+                    Ok(Outcome::Written(view.ticket))
+                }
+                Err(TicketError::Refused(error)) => Ok(Outcome::Refused(error)),
+                Err(other) => Err(other),
             })
             .collect();
         let stored = service.ticket(id).unwrap().ticket.reservation;
@@ -148,12 +156,17 @@ fn of_32_threads_confirming_one_hold_all_succeed_with_one_confirmed_at() {
         let Reservation::Confirmed { confirmed_at, .. } = stored else {
             panic!("the ticket must be sold, is {stored:?}");
         };
-        let applied: Vec<Applied> = results
-            .into_iter()
-            .map(|r| r.expect("every confirm of an active hold succeeds"))
-            .collect();
-        assert!(applied.iter().all(|a| a.ticket.reservation == stored));
-        let writes = applied.iter().filter(|a| a.written).count();
+        let mut writes = 0;
+        for result in results {
+            match result.expect("every confirm of an active hold succeeds") {
+                Outcome::Written(ticket) => {
+                    writes += 1;
+                    assert_eq!(ticket.reservation, stored);
+                }
+                Outcome::AlreadyDone(ticket) => assert_eq!(ticket.reservation, stored),
+                refused => panic!("every confirm of an active hold succeeds: {refused:?}"),
+            }
+        }
         assert_eq!(writes, 1, "confirmed_at is written once, at {confirmed_at}");
     }
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 use common::{at, new_ticket};
 use diesel::connection::{set_default_instrumentation, Instrumentation, InstrumentationEvent};
 use ticketing_domain::{Command, ReservationPolicy};
-use ticketing_ports::{TicketError, TicketRepository};
+use ticketing_ports::{Outcome, TicketError, TicketRepository};
 use ticketing_postgres::test_db::TestDatabase;
 use ticketing_postgres::{PgTicketRepository, PoolSettings};
 
@@ -63,6 +63,10 @@ fn one_connection(db: &TestDatabase) -> PgTicketRepository {
     }))
 }
 
+fn written(outcome: Result<Outcome, TicketError>) -> bool {
+    matches!(outcome, Ok(Outcome::Written(_)))
+}
+
 fn reserve() -> Command {
     Command::Reserve(ReservationPolicy::from_ttl_seconds(600).unwrap())
 }
@@ -76,14 +80,14 @@ fn a_reservation_is_one_statement_prepared_once_per_connection() {
     let second = repository.create(&new_ticket()).unwrap().id;
 
     take_events();
-    assert!(repository.apply(first, reserve(), at(0)).unwrap().written);
+    assert!(written(repository.apply(first, reserve(), at(0))));
     let events = take_events();
     let prepared: Vec<_> = events.iter().filter(|e| e.starts_with("PREPARE")).collect();
     assert_eq!(prepared.len(), 1, "{events:#?}");
     assert!(is_reservation_update(&prepared[0]["PREPARE ".len()..]));
 
     // The same connection again: nothing but the prepared statement is sent, no ping.
-    assert!(repository.apply(second, reserve(), at(1)).unwrap().written);
+    assert!(written(repository.apply(second, reserve(), at(1))));
     let events = take_events();
     assert_eq!(events.len(), 1, "{events:#?}");
     assert!(
@@ -110,12 +114,16 @@ fn every_write_renders_the_sql_it_was_prepared_with() {
     repository.apply(b, reserve(), at(3)).unwrap();
     repository.apply(b, Command::Release, at(4)).unwrap();
     repository.apply(b, reserve(), at(5)).unwrap();
-    assert!(repository
-        .apply(b, Command::Confirm, at(5 + ttl + 1))
-        .is_err());
+    assert!(matches!(
+        repository.apply(b, Command::Confirm, at(5 + ttl + 1)),
+        Ok(Outcome::RecordedThenRefused(_))
+    ));
     repository.apply(b, reserve(), at(5 + ttl + 2)).unwrap();
     repository.apply(c, reserve(), at(6)).unwrap();
-    assert!(repository.apply(c, reserve(), at(7)).is_err());
+    assert!(matches!(
+        repository.apply(c, reserve(), at(7)),
+        Ok(Outcome::Refused(_))
+    ));
     repository.apply(c, reserve(), at(6 + ttl)).unwrap();
 
     let events = take_events();
@@ -206,7 +214,7 @@ fn the_pgbench_ceiling_runs_the_reservation_statement_the_adapter_sends() {
     let db = TestDatabase::new();
     let repository = db.repository();
     let id = repository.create(&new_ticket()).unwrap().id;
-    assert!(repository.apply(id, reserve(), at(0)).unwrap().written);
+    assert!(written(repository.apply(id, reserve(), at(0))));
 
     let events = take_events();
     let reserve = events

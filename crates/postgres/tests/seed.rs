@@ -19,7 +19,7 @@ fn seeding_creates_numbered_unreserved_tickets_with_the_reported_ids() {
 
     let event = EventName::parse("Cup Final").unwrap();
     let batch = TicketBatch::new(event.clone(), "B-", 2_500).unwrap();
-    let seeded = seed_tickets(repository.pool(), &batch).unwrap();
+    let seeded = seed_tickets(&db.pool(), &batch).unwrap();
 
     assert_eq!(seeded.count, 2_500);
     assert!(seeded.is_contiguous(), "{seeded:?}");
@@ -39,7 +39,7 @@ fn seeding_creates_numbered_unreserved_tickets_with_the_reported_ids() {
     ));
 
     // A second batch continues the numbering of ids, not of seats.
-    let again = seed_tickets(repository.pool(), &TicketBatch::new(event, "", 3).unwrap()).unwrap();
+    let again = seed_tickets(&db.pool(), &TicketBatch::new(event, "", 3).unwrap()).unwrap();
     assert_eq!(again.first_id.get(), seeded.last_id.get() + 1);
     assert_eq!(
         repository

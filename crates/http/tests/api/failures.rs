@@ -10,7 +10,7 @@ use actix_web::test::TestRequest;
 use serde_json::json;
 use ticketing_domain::{Command, NewTicket, Ticket, TicketId, Timestamp};
 use ticketing_ports::memory::{Fault, InMemoryTicketRepository};
-use ticketing_ports::{Applied, TicketError, TicketPage, TicketQuery, TicketRepository};
+use ticketing_ports::{Outcome, TicketError, TicketPage, TicketQuery, TicketRepository};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata};
@@ -144,7 +144,7 @@ impl TicketRepository for PanickingRepository {
     fn find(&self, _: TicketId) -> Result<Ticket, TicketError> {
         panic!("find panicked at src/secret.rs:1")
     }
-    fn apply(&self, _: TicketId, _: Command, _: Timestamp) -> Result<Applied, TicketError> {
+    fn apply(&self, _: TicketId, _: Command, _: Timestamp) -> Result<Outcome, TicketError> {
         panic!("apply panicked at src/secret.rs:1")
     }
     fn check_health(&self) -> Result<(), TicketError> {
@@ -205,7 +205,7 @@ impl TicketRepository for ThreadRecorder {
         id: TicketId,
         command: Command,
         now: Timestamp,
-    ) -> Result<Applied, TicketError> {
+    ) -> Result<Outcome, TicketError> {
         self.record();
         self.inner.apply(id, command, now)
     }
@@ -307,7 +307,7 @@ impl TicketRepository for SlowRepository {
         id: TicketId,
         command: Command,
         now: Timestamp,
-    ) -> Result<Applied, TicketError> {
+    ) -> Result<Outcome, TicketError> {
         self.inner.apply(id, command, now)
     }
     fn check_health(&self) -> Result<(), TicketError> {

@@ -1,28 +1,15 @@
-//! Helpers shared by the PostgreSQL tests: instants, tickets, and writing a reservation
-//! into a row by hand.
+//! Helpers shared by the PostgreSQL tests: the shared instants and ticket of
+//! `ticketing_ports::testing`, and writing a reservation into a row by hand.
 
 // Each test file uses its own subset of these helpers.
 #![allow(dead_code)]
 
-use chrono::{SecondsFormat, TimeDelta, TimeZone, Utc};
-use ticketing_domain::{EventName, Hold, NewTicket, Reservation, Seat, TicketId, Timestamp};
+use chrono::SecondsFormat;
+use ticketing_domain::{Reservation, TicketId, Timestamp};
+// Each test file uses its own subset of the shared fixtures too.
+#[allow(unused_imports)]
+pub(crate) use ticketing_ports::testing::{at, hold, new_ticket};
 use ticketing_postgres::test_db::TestDatabase;
-
-/// An instant `seconds` after a fixed start: the rules only ever see the clock passed in.
-pub(crate) fn at(seconds: i64) -> Timestamp {
-    Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap() + TimeDelta::seconds(seconds)
-}
-
-pub(crate) fn hold(created: i64, expires: i64) -> Hold {
-    Hold::new(at(created), at(expires)).unwrap()
-}
-
-pub(crate) fn new_ticket() -> NewTicket {
-    NewTicket {
-        event_name: EventName::parse("Opening Night").unwrap(),
-        seat: Some(Seat::parse("A-12").unwrap()),
-    }
-}
 
 /// A timestamp as a SQL literal, to the microsecond.
 pub(crate) fn sql_time(instant: Timestamp) -> String {
