@@ -1,10 +1,8 @@
-//! [`TicketRepository`] over PostgreSQL. Every command is first tried as one guarded
-//! `UPDATE ... WHERE id = $1 AND <guard> RETURNING ...`, whose guard comes from
-//! [`Command::write`]; only when the guard refuses is the row read and the command
-//! decided by the domain, which says whether to refuse, answer "already done", or try
-//! again because the row moved in between. Under READ COMMITTED, PostgreSQL re-checks
-//! the guard against the newest row version when two writers meet, so two concurrent
-//! commands cannot both write from the same state.
+//! [`TicketRepository`] over PostgreSQL, by the guarded write the port describes (see
+//! its "Concurrency" docs): one `UPDATE ... WHERE id = $1 AND <guard> RETURNING`, the row
+//! read and the command decided again only when the guard refuses. What PostgreSQL adds:
+//! under READ COMMITTED it re-checks the guard against the newest row version when two
+//! writers meet, so two concurrent commands cannot both write from the same state.
 
 use std::time::Duration;
 
