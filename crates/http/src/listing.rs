@@ -115,8 +115,14 @@ pub(crate) struct TicketListParameters {
     /// (recorded or not).
     #[param(inline)]
     status: Option<StatusFilterSchema>,
-    /// Exactly this event name (1 to 200 characters, not blank).
-    #[param(min_length = 1, max_length = 200)]
+    /// Exactly this event name (1 to 200 characters, not blank, without U+0000).
+    // The pattern of `NewTicketJson::event_name` (utoipa takes only a literal here); the
+    // documentation tests hold the two together.
+    #[param(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\u0000\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000]*$"
+    )]
     event_name: Option<String>,
     /// Tickets per page, 1 to 500.
     #[param(minimum = 1, maximum = 500, default = 50)]
