@@ -8,20 +8,26 @@
 mod clock;
 mod command;
 mod listing;
+mod owner;
 mod policy;
 mod reservation;
 mod ticket;
+mod together;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use command::{Command, Decision, GuardedWrite, Write};
 pub use listing::{StatusFilter, UnknownStatusFilter};
-pub use policy::{InvalidTtl, ReservationPolicy};
+pub use owner::{HoldId, InvalidHoldId, OwnershipError, Proof, TokenDigest};
+pub use policy::{
+    InvalidExtension, InvalidMaxHold, InvalidTicketsPerHold, InvalidTtl, ReservationPolicy,
+};
 pub use reservation::{
-    Hold, InvalidReservation, Phase, Reservation, ReservationError, ReservationStatus,
+    Hold, InvalidReservation, NewHold, Phase, Reservation, ReservationError, ReservationStatus,
 };
 pub use ticket::{
     EventName, EventNameError, NewTicket, Seat, SeatError, Ticket, TicketId, TicketIdError,
 };
+pub use together::{InvalidTicketSet, TicketSet, Together};
 
 /// An instant, always in UTC.
 pub type Timestamp = chrono::DateTime<chrono::Utc>;

@@ -3,14 +3,24 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::{ReservationPolicy, Timestamp};
+use crate::{HoldId, OwnershipError, ReservationPolicy, Timestamp, TokenDigest};
 
-/// A tentative hold's lifetime: it starts at `created_at` and is active while
-/// `now < expires_at`; at `expires_at` exactly it has expired.
+/// A hold on a ticket: whose it is (`id`, and the digest of the token that proves it) and
+/// its lifetime: it starts at `created_at` and is active while `now < expires_at`; at
+/// `expires_at` exactly it has expired. The tickets of one hold share all four.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Hold {
+    id: HoldId,
+    owner: TokenDigest,
     created_at: Timestamp,
     expires_at: Timestamp,
+}
+
+/// Who a hold about to be placed belongs to: the caller mints the id and the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct NewHold {
+    pub id: HoldId,
+    pub owner: TokenDigest,
 }
 
 /// State read back from storage that no sequence of commands could have produced.
@@ -30,9 +40,15 @@ pub enum InvalidReservation {
 }
 
 impl Hold {
-    pub fn new(created_at: Timestamp, expires_at: Timestamp) -> Result<Self, InvalidReservation> {
+    pub fn new(
+        hold: NewHold,
+        created_at: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<Self, InvalidReservation> {
         if created_at < expires_at {
             Ok(Self {
+                id: hold.id,
+                owner: hold.owner,
                 created_at,
                 expires_at,
             })
@@ -45,11 +61,35 @@ impl Hold {
     }
 
     /// A hold placed at `now` under `policy`.
-    pub fn starting(now: Timestamp, policy: &ReservationPolicy) -> Self {
+    pub fn starting(hold: NewHold, now: Timestamp, policy: &ReservationPolicy) -> Self {
         // A TTL of at least one second keeps `created_at < expires_at`.
         Self {
+            id: hold.id,
+            owner: hold.owner,
             created_at: now,
             expires_at: now + policy.ttl(),
+        }
+    }
+
+    /// The same hold, expiring at `expires_at` instead; `None` if that is not after its start.
+    pub fn until(&self, expires_at: Timestamp) -> Option<Self> {
+        (self.created_at < expires_at).then_some(Self { expires_at, ..*self })
+    }
+
+    pub fn id(&self) -> HoldId {
+        self.id
+    }
+
+    /// The digest of the token that proves this hold is the caller's.
+    pub fn owner(&self) -> &TokenDigest {
+        &self.owner
+    }
+
+    /// Who this hold belongs to.
+    pub fn new_hold(&self) -> NewHold {
+        NewHold {
+            id: self.id,
+            owner: self.owner,
         }
     }
 
@@ -157,6 +197,10 @@ pub enum ReservationError {
     NoActiveReservation,
     #[error("the ticket has no lapsed hold to expire")]
     NothingToExpire,
+    #[error(transparent)]
+    Ownership(#[from] OwnershipError),
+    #[error("a hold may last until {max_expires_at} at the latest")]
+    ExtensionLimit { max_expires_at: Timestamp },
 }
 
 impl Reservation {
@@ -164,22 +208,23 @@ impl Reservation {
     /// rules cannot produce (a row that cannot be converted is an error, never a default).
     pub fn from_parts(
         status: Option<ReservationStatus>,
+        hold: Option<NewHold>,
         created_at: Option<Timestamp>,
         expires_at: Option<Timestamp>,
         confirmed_at: Option<Timestamp>,
     ) -> Result<Self, InvalidReservation> {
         use ReservationStatus as S;
         let inconsistent = || InvalidReservation::InconsistentTimestamps { status };
-        match (status, created_at, expires_at, confirmed_at) {
-            (None, None, None, None) => Ok(Self::Unreserved),
-            (Some(S::Tentative), Some(created), Some(expires), None) => {
-                Ok(Self::Tentative(Hold::new(created, expires)?))
+        match (status, hold, created_at, expires_at, confirmed_at) {
+            (None, None, None, None, None) => Ok(Self::Unreserved),
+            (Some(S::Tentative), Some(hold), Some(created), Some(expires), None) => {
+                Ok(Self::Tentative(Hold::new(hold, created, expires)?))
             }
-            (Some(S::Expired), Some(created), Some(expires), None) => {
-                Ok(Self::Expired(Hold::new(created, expires)?))
+            (Some(S::Expired), Some(hold), Some(created), Some(expires), None) => {
+                Ok(Self::Expired(Hold::new(hold, created, expires)?))
             }
-            (Some(S::Confirmed), Some(created), Some(expires), Some(confirmed_at)) => {
-                Self::confirmed(Hold::new(created, expires)?, confirmed_at)
+            (Some(S::Confirmed), Some(hold), Some(created), Some(expires), Some(confirmed_at)) => {
+                Self::confirmed(Hold::new(hold, created, expires)?, confirmed_at)
             }
             _ => Err(inconsistent()),
         }
@@ -256,13 +301,18 @@ mod tests {
 
     use super::*;
 
+    const OWNER: NewHold = NewHold {
+        id: HoldId::from_uuid(uuid::Uuid::from_u128(7)),
+        owner: TokenDigest::from_bytes([7; 32]),
+    };
+
     fn at(seconds: i64) -> Timestamp {
         Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap() + TimeDelta::seconds(seconds)
     }
 
     #[test]
     fn a_hold_is_active_strictly_before_it_expires() {
-        let hold = Hold::new(at(0), at(60)).unwrap();
+        let hold = Hold::new(OWNER, at(0), at(60)).unwrap();
         let nanosecond = TimeDelta::nanoseconds(1);
         assert!(hold.is_active_at(at(60) - nanosecond));
         assert!(!hold.is_active_at(at(60)));
@@ -271,13 +321,13 @@ mod tests {
 
     #[test]
     fn a_hold_must_end_after_it_starts() {
-        assert!(Hold::new(at(0), at(0)).is_err());
-        assert!(Hold::new(at(1), at(0)).is_err());
+        assert!(Hold::new(OWNER, at(0), at(0)).is_err());
+        assert!(Hold::new(OWNER, at(1), at(0)).is_err());
     }
 
     #[test]
     fn statuses_read_as_seen_at_now() {
-        let hold = Hold::new(at(0), at(60)).unwrap();
+        let hold = Hold::new(OWNER, at(0), at(60)).unwrap();
         let tentative = Reservation::Tentative(hold);
         assert_eq!(
             tentative.status_at(at(59)),
@@ -303,32 +353,36 @@ mod tests {
     fn stored_parts_convert_only_when_consistent() {
         use ReservationStatus::*;
         let (c, e, k) = (Some(at(0)), Some(at(60)), Some(at(30)));
+        let o = Some(OWNER);
         assert_eq!(
-            Reservation::from_parts(None, None, None, None),
+            Reservation::from_parts(None, None, None, None, None),
             Ok(Reservation::Unreserved)
         );
-        assert!(Reservation::from_parts(Some(Tentative), c, e, None).is_ok());
-        assert!(Reservation::from_parts(Some(Expired), c, e, None).is_ok());
-        assert!(Reservation::from_parts(Some(Confirmed), c, e, k).is_ok());
+        assert!(Reservation::from_parts(Some(Tentative), o, c, e, None).is_ok());
+        assert!(Reservation::from_parts(Some(Expired), o, c, e, None).is_ok());
+        assert!(Reservation::from_parts(Some(Confirmed), o, c, e, k).is_ok());
 
         let refused = [
-            (None, c, None, None),
-            (Some(Tentative), c, None, None),
-            (Some(Tentative), c, e, k),
-            (Some(Confirmed), c, e, None),
-            (Some(Expired), None, e, None),
+            (None, None, c, None, None),
+            (None, o, None, None, None),
+            (Some(Tentative), None, c, e, None),
+            (Some(Tentative), o, c, None, None),
+            (Some(Tentative), o, c, e, k),
+            (Some(Confirmed), o, c, e, None),
+            (Some(Confirmed), None, c, e, k),
+            (Some(Expired), o, None, e, None),
         ];
-        for (status, created, expires, confirmed) in refused {
+        for (status, hold, created, expires, confirmed) in refused {
             assert!(
-                Reservation::from_parts(status, created, expires, confirmed).is_err(),
-                "{status:?} {created:?} {expires:?} {confirmed:?}"
+                Reservation::from_parts(status, hold, created, expires, confirmed).is_err(),
+                "{status:?} {hold:?} {created:?} {expires:?} {confirmed:?}"
             );
         }
-        assert!(Reservation::from_parts(Some(Tentative), e, c, None).is_err());
+        assert!(Reservation::from_parts(Some(Tentative), o, e, c, None).is_err());
         let late = Some(at(60));
-        assert!(Reservation::from_parts(Some(Confirmed), c, e, late).is_err());
+        assert!(Reservation::from_parts(Some(Confirmed), o, c, e, late).is_err());
         let early = Some(at(-1));
-        assert!(Reservation::from_parts(Some(Confirmed), c, e, early).is_err());
+        assert!(Reservation::from_parts(Some(Confirmed), o, c, e, early).is_err());
     }
 
     #[test]

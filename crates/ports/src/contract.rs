@@ -22,12 +22,14 @@
 
 use chrono::TimeDelta;
 use ticketing_domain::{
-    Command, Decision, EventName, Hold, NewTicket, Phase, Reservation, ReservationError,
-    ReservationPolicy, Seat, StatusFilter, Ticket, TicketId, Timestamp,
+    Command, Decision, EventName, Hold, NewHold, NewTicket, Phase, Proof, Reservation,
+    ReservationError, Seat, StatusFilter, Ticket, TicketId, TicketSet, Timestamp, Together,
 };
 
-use crate::testing::{at, hold, new_ticket};
-use crate::{Outcome, PageLimit, TicketError, TicketQuery, TicketRepository};
+use crate::testing::{at, hold, new_ticket, policy, reserve, OTHER, OWNER};
+use crate::{
+    BestAvailable, Outcome, PageLimit, TicketError, TicketQuery, TicketRepository, TogetherOutcome,
+};
 
 /// One `#[test]` per behaviour of [`contract`](crate::contract), each on the fresh, empty
 /// repository `$fresh()` makes: a closure answering the repository behind anything that
@@ -50,6 +52,14 @@ macro_rules! repository_contract {
             paging_visits_every_matching_ticket_exactly_once,
             a_sweep_expires_lapsed_holds_and_nothing_else,
             a_sweep_takes_the_earliest_expiries_first_up_to_its_limit,
+            tickets_held_together_are_held_all_or_none,
+            holding_unknown_tickets_names_them_and_stores_nothing,
+            a_hold_is_found_confirmed_and_released_as_one,
+            an_extension_moves_every_ticket_of_the_hold,
+            a_confirm_of_a_lapsed_hold_expires_all_its_tickets,
+            commands_on_a_hold_decide_every_phase_as_the_domain_does,
+            best_available_holds_the_lowest_reservable_ids_of_the_event,
+            best_available_short_of_tickets_stores_nothing,
         );
     };
     (@each $fresh:expr; $($behaviour:ident),+ $(,)?) => {
@@ -108,12 +118,12 @@ pub fn unknown_ids_are_not_found(repository: &dyn TicketRepository) {
 pub fn commands_store_what_they_answer(repository: &dyn TicketRepository) {
     let id = repository.create(&new_ticket()).unwrap().id;
     let steps = [
-        (Command::Reserve(policy(60)), at(0)),
-        (Command::Release, at(10)),
-        (Command::Reserve(policy(60)), at(20)),
+        (reserve(60), at(0)),
+        (Command::Release(Proof::ANONYMOUS), at(10)),
+        (reserve(60), at(20)),
         (Command::Expire, at(80)),
-        (Command::Reserve(policy(60)), at(90)),
-        (Command::Confirm, at(100)),
+        (reserve(60), at(90)),
+        (Command::Confirm(Proof::ANONYMOUS), at(100)),
     ];
     for (command, now) in steps {
         let Outcome::Written(ticket) = repository.apply(id, command, now).unwrap() else {
@@ -150,14 +160,31 @@ pub fn arrangements() -> Vec<(&'static str, Reservation)> {
     ]
 }
 
-/// One command of each kind.
-pub fn commands() -> [Command; 4] {
-    [
-        Command::Reserve(policy(60)),
-        Command::Confirm,
-        Command::Release,
-        Command::Expire,
-    ]
+/// One command of each kind, each command on a hold with every kind of proof (the
+/// owner's token, another's, none where one is required, none where none is), and
+/// extensions within the cap and past it (holds of [`arrangements`] start at `at(-100)`
+/// at the earliest; the cap here is 120 s).
+pub fn commands() -> Vec<Command> {
+    let proofs = [
+        Proof::token(OWNER.owner),
+        Proof::token(OTHER.owner),
+        Proof::new(None, true),
+        Proof::ANONYMOUS,
+    ];
+    let capped = policy(60).with_max_hold_seconds(120).unwrap();
+    let mut commands = vec![reserve(60), Command::Expire];
+    for proof in proofs {
+        commands.push(Command::Confirm(proof));
+        commands.push(Command::Release(proof));
+        for seconds in [30, 115] {
+            commands.push(Command::Extend {
+                proof,
+                by: TimeDelta::seconds(seconds),
+                policy: capped,
+            });
+        }
+    }
+    commands
 }
 
 /// Applies `command` at `now` to ticket `id`, which stands in `before`, and checks that
@@ -227,19 +254,22 @@ pub fn decides_every_command_in_every_phase_as_the_domain_does(repository: &dyn 
 /// first `confirmed_at`, and writes nothing; nobody can hold or release a sold ticket.
 pub fn confirming_twice_sells_once_and_keeps_the_sale(repository: &dyn TicketRepository) {
     let id = repository.create(&new_ticket()).unwrap().id;
-    repository
-        .apply(id, Command::Reserve(policy(60)), at(0))
-        .unwrap();
-    let Outcome::Written(sold) = repository.apply(id, Command::Confirm, at(10)).unwrap() else {
+    repository.apply(id, reserve(60), at(0)).unwrap();
+    let Outcome::Written(sold) = repository
+        .apply(id, Command::Confirm(Proof::ANONYMOUS), at(10))
+        .unwrap()
+    else {
         panic!("the first confirm sells");
     };
     assert_eq!(sold.reservation.confirmed_at(), Some(at(10)));
-    let again = repository.apply(id, Command::Confirm, at(110)).unwrap();
+    let again = repository
+        .apply(id, Command::Confirm(Proof::ANONYMOUS), at(110))
+        .unwrap();
     assert_eq!(again, Outcome::AlreadyDone(sold.clone()));
     let already = ReservationError::AlreadyConfirmed {
         confirmed_at: at(10),
     };
-    for command in [Command::Reserve(policy(60)), Command::Release] {
+    for command in [reserve(60), Command::Release(Proof::ANONYMOUS)] {
         let outcome = repository.apply(id, command, at(120)).unwrap();
         assert_eq!(outcome, Outcome::Refused(already), "{command:?}");
     }
@@ -250,22 +280,21 @@ pub fn confirming_twice_sells_once_and_keeps_the_sale(repository: &dyn TicketRep
 /// second confirm finds it expired and records nothing; the ticket can be held again.
 pub fn confirming_a_lapsed_hold_records_its_expiry_once(repository: &dyn TicketRepository) {
     let id = repository.create(&new_ticket()).unwrap().id;
-    repository
-        .apply(id, Command::Reserve(policy(60)), at(0))
-        .unwrap();
+    repository.apply(id, reserve(60), at(0)).unwrap();
     let expired = ReservationError::Expired { expired_at: at(60) };
-    let first = repository.apply(id, Command::Confirm, at(60)).unwrap();
+    let first = repository
+        .apply(id, Command::Confirm(Proof::ANONYMOUS), at(60))
+        .unwrap();
     assert_eq!(first, Outcome::RecordedThenRefused(expired));
     assert_eq!(
         repository.find(id).unwrap().reservation,
         Reservation::Expired(hold(0, 60))
     );
-    let second = repository.apply(id, Command::Confirm, at(61)).unwrap();
+    let second = repository
+        .apply(id, Command::Confirm(Proof::ANONYMOUS), at(61))
+        .unwrap();
     assert_eq!(second, Outcome::Refused(expired));
-    let Outcome::Written(held) = repository
-        .apply(id, Command::Reserve(policy(60)), at(62))
-        .unwrap()
-    else {
+    let Outcome::Written(held) = repository.apply(id, reserve(60), at(62)).unwrap() else {
         panic!("an expired ticket can be held again");
     };
     assert_eq!(held.reservation, Reservation::Tentative(hold(62, 122)));
@@ -275,21 +304,22 @@ pub fn confirming_a_lapsed_hold_records_its_expiry_once(repository: &dyn TicketR
 /// held again.
 pub fn release_makes_a_ticket_reservable_again(repository: &dyn TicketRepository) {
     let id = repository.create(&new_ticket()).unwrap().id;
-    repository
-        .apply(id, Command::Reserve(policy(60)), at(0))
-        .unwrap();
-    let Outcome::Written(released) = repository.apply(id, Command::Release, at(1)).unwrap() else {
+    repository.apply(id, reserve(60), at(0)).unwrap();
+    let Outcome::Written(released) = repository
+        .apply(id, Command::Release(Proof::ANONYMOUS), at(1))
+        .unwrap()
+    else {
         panic!("a release of the active hold writes");
     };
     assert_eq!(released.reservation, Reservation::Unreserved);
     assert_eq!(
-        repository.apply(id, Command::Release, at(2)).unwrap(),
+        repository
+            .apply(id, Command::Release(Proof::ANONYMOUS), at(2))
+            .unwrap(),
         Outcome::Refused(ReservationError::NoActiveReservation)
     );
     assert!(matches!(
-        repository
-            .apply(id, Command::Reserve(policy(60)), at(3))
-            .unwrap(),
+        repository.apply(id, reserve(60), at(3)).unwrap(),
         Outcome::Written(_)
     ));
 }
@@ -304,7 +334,7 @@ pub fn each_filter_lists_the_tickets_in_its_phases_as_seen_now(repository: &dyn 
         Reservation::Unreserved,
         Reservation::Tentative(hold(-10, 50)),
         Reservation::Tentative(
-            Hold::new(at(-60) + one_microsecond, now + one_microsecond).unwrap(),
+            Hold::new(OWNER, at(-60) + one_microsecond, now + one_microsecond).unwrap(),
         ),
         Reservation::Tentative(hold(-60, 0)),
         Reservation::Tentative(hold(-100, -40)),
@@ -410,7 +440,7 @@ pub fn a_sweep_expires_lapsed_holds_and_nothing_else(repository: &dyn TicketRepo
         (
             "active for one more microsecond",
             Reservation::Tentative(
-                Hold::new(at(-60) + one_microsecond, now + one_microsecond).unwrap(),
+                Hold::new(OWNER, at(-60) + one_microsecond, now + one_microsecond).unwrap(),
             ),
         ),
         ("lapsed exactly now", Reservation::Tentative(hold(-60, 0))),
@@ -488,10 +518,6 @@ pub fn a_sweep_takes_the_earliest_expiries_first_up_to_its_limit(
     assert_eq!(expired(&ids), 25);
 }
 
-fn policy(ttl_seconds: i64) -> ReservationPolicy {
-    ReservationPolicy::from_ttl_seconds(ttl_seconds).unwrap()
-}
-
 fn create_at(repository: &dyn TicketRepository, event: &str) -> TicketId {
     let ticket = NewTicket {
         event_name: EventName::parse(event).unwrap(),
@@ -518,14 +544,17 @@ fn arrange(repository: &dyn TicketRepository, id: TicketId, reservation: Reserva
             0,
             "a TTL is whole seconds: {reservation:?}"
         );
-        write(
-            Command::Reserve(policy(ttl.num_seconds())),
-            hold.created_at(),
-        );
+        let reserve = Command::Reserve {
+            hold: hold.new_hold(),
+            policy: policy(ttl.num_seconds()),
+        };
+        write(reserve, hold.created_at());
     }
     match reservation {
         Reservation::Unreserved | Reservation::Tentative(_) => {}
-        Reservation::Confirmed { confirmed_at, .. } => write(Command::Confirm, confirmed_at),
+        Reservation::Confirmed { confirmed_at, .. } => {
+            write(Command::Confirm(Proof::ANONYMOUS), confirmed_at)
+        }
         Reservation::Expired(hold) => write(Command::Expire, hold.expires_at()),
     }
     assert_eq!(repository.find(id).unwrap().reservation, reservation);
@@ -599,4 +628,365 @@ fn queries(events: &[&str], limit: u32) -> Vec<TicketQuery> {
             })
         })
         .collect()
+}
+
+/// `reservation` as placed by the buyer `owner` instead.
+fn placed_by(reservation: Reservation, owner: NewHold) -> Reservation {
+    let moved = |hold: &Hold| Hold::new(owner, hold.created_at(), hold.expires_at()).unwrap();
+    match reservation {
+        Reservation::Unreserved => Reservation::Unreserved,
+        Reservation::Tentative(hold) => Reservation::Tentative(moved(&hold)),
+        Reservation::Expired(hold) => Reservation::Expired(moved(&hold)),
+        Reservation::Confirmed { hold, confirmed_at } => {
+            Reservation::confirmed(moved(&hold), confirmed_at).unwrap()
+        }
+    }
+}
+
+/// A buyer with the owner's token but a hold id of its own, `n`.
+fn owner_with_hold(n: u128) -> NewHold {
+    NewHold {
+        id: ticketing_domain::HoldId::from_uuid(uuid::Uuid::from_u128(0x1000 + n)),
+        owner: OWNER.owner,
+    }
+}
+
+fn ticket_set(ids: &[TicketId]) -> TicketSet {
+    TicketSet::new(ids, 100).unwrap()
+}
+
+fn create_many(repository: &dyn TicketRepository, event: &str, count: usize) -> Vec<TicketId> {
+    (0..count).map(|_| create_at(repository, event)).collect()
+}
+
+fn held_by(tickets: &[Ticket], owner: NewHold) -> bool {
+    tickets.iter().all(|ticket| {
+        ticket
+            .reservation
+            .hold()
+            .is_some_and(|hold| hold.new_hold() == owner)
+    })
+}
+
+/// A hold of several tickets holds each of them under one hold; a hold overlapping a
+/// held ticket holds none and names the ticket and why; a sold ticket too.
+pub fn tickets_held_together_are_held_all_or_none(repository: &dyn TicketRepository) {
+    let ids = create_many(repository, "Opening Night", 5);
+    let outcome = repository
+        .apply_together(&ticket_set(&ids[..3]), reserve(60), at(0))
+        .unwrap();
+    let TogetherOutcome::Written(held) = outcome else {
+        panic!("expected a hold of three tickets, got {outcome:?}");
+    };
+    assert_eq!(self::ids(&held), ids[..3]);
+    assert!(held
+        .iter()
+        .all(|t| t.reservation == Reservation::Tentative(hold(0, 60))));
+
+    let sold = Reservation::confirmed(hold(-100, -40), at(-70)).unwrap();
+    arrange(repository, ids[4], placed_by(sold, owner_with_hold(1)));
+    let theirs = Command::Reserve {
+        hold: OTHER,
+        policy: policy(60),
+    };
+    let outcome = repository
+        .apply_together(&ticket_set(&[ids[4], ids[2], ids[3]]), theirs, at(10))
+        .unwrap();
+    assert_eq!(
+        outcome,
+        TogetherOutcome::Refused {
+            refusals: vec![
+                (
+                    ids[2],
+                    ReservationError::AlreadyActive { expires_at: at(60) }
+                ),
+                (
+                    ids[4],
+                    ReservationError::AlreadyConfirmed {
+                        confirmed_at: at(-70)
+                    }
+                ),
+            ],
+            recorded: 0,
+        }
+    );
+    assert_eq!(
+        repository.find(ids[3]).unwrap().reservation,
+        Reservation::Unreserved,
+        "a refused hold holds none of its tickets"
+    );
+    assert_eq!(repository.find_hold(OTHER.id).unwrap(), vec![]);
+    assert_eq!(repository.find_hold(OWNER.id).unwrap(), held);
+}
+
+/// A hold naming tickets that do not exist names every missing one and holds nothing.
+pub fn holding_unknown_tickets_names_them_and_stores_nothing(repository: &dyn TicketRepository) {
+    let id = create_at(repository, "Opening Night");
+    let missing = [
+        TicketId::new(id.get() + 1000).unwrap(),
+        TicketId::new(id.get() + 7).unwrap(),
+    ];
+    let error = repository
+        .apply_together(
+            &ticket_set(&[id, missing[0], missing[1]]),
+            reserve(60),
+            at(0),
+        )
+        .unwrap_err();
+    let TicketError::TicketsNotFound(named) = error else {
+        panic!("expected the missing tickets, got {error:?}");
+    };
+    assert_eq!(named, vec![missing[1], missing[0]]);
+    assert_eq!(
+        repository.find(id).unwrap().reservation,
+        Reservation::Unreserved
+    );
+}
+
+/// The tickets of a hold are found by its id, sold together (again: unchanged), and a
+/// hold nobody carries is not found.
+pub fn a_hold_is_found_confirmed_and_released_as_one(repository: &dyn TicketRepository) {
+    let ids = create_many(repository, "Opening Night", 4);
+    repository
+        .apply_together(&ticket_set(&ids[..2]), reserve(60), at(0))
+        .unwrap();
+    let theirs = Command::Reserve {
+        hold: OTHER,
+        policy: policy(60),
+    };
+    repository
+        .apply_together(&ticket_set(&ids[2..]), theirs, at(0))
+        .unwrap();
+
+    let wrong = Command::Confirm(Proof::token(OTHER.owner));
+    let outcome = repository.apply_to_hold(OWNER.id, wrong, at(5)).unwrap();
+    assert!(
+        matches!(outcome, TogetherOutcome::Refused { recorded: 0, .. }),
+        "{outcome:?}"
+    );
+
+    let confirm = Command::Confirm(Proof::token(OWNER.owner));
+    let TogetherOutcome::Written(sold) =
+        repository.apply_to_hold(OWNER.id, confirm, at(10)).unwrap()
+    else {
+        panic!("the owner confirms their hold");
+    };
+    assert_eq!(self::ids(&sold), ids[..2]);
+    let sale = Reservation::confirmed(hold(0, 60), at(10)).unwrap();
+    assert!(sold.iter().all(|t| t.reservation == sale));
+    assert_eq!(
+        repository
+            .apply_to_hold(OWNER.id, confirm, at(500))
+            .unwrap(),
+        TogetherOutcome::AlreadyDone(sold.clone())
+    );
+    assert_eq!(repository.find_hold(OWNER.id).unwrap(), sold);
+
+    let release = Command::Release(Proof::token(OTHER.owner));
+    let TogetherOutcome::Written(released) =
+        repository.apply_to_hold(OTHER.id, release, at(20)).unwrap()
+    else {
+        panic!("the other buyer releases theirs");
+    };
+    assert!(released
+        .iter()
+        .all(|t| t.reservation == Reservation::Unreserved));
+    assert!(matches!(
+        repository.apply_to_hold(OTHER.id, release, at(21)),
+        Err(TicketError::HoldNotFound(hold)) if hold == OTHER.id
+    ));
+    assert_eq!(repository.find_hold(OTHER.id).unwrap(), vec![]);
+}
+
+/// An extension moves the expiry of every ticket of the hold, up to the cap.
+pub fn an_extension_moves_every_ticket_of_the_hold(repository: &dyn TicketRepository) {
+    let ids = create_many(repository, "Opening Night", 3);
+    repository
+        .apply_together(&ticket_set(&ids), reserve(60), at(0))
+        .unwrap();
+    let capped = policy(60).with_max_hold_seconds(120).unwrap();
+    let extend = |seconds| Command::Extend {
+        proof: Proof::token(OWNER.owner),
+        by: TimeDelta::seconds(seconds),
+        policy: capped,
+    };
+    let TogetherOutcome::Written(extended) = repository
+        .apply_to_hold(OWNER.id, extend(90), at(30))
+        .unwrap()
+    else {
+        panic!("an extension within the cap is written");
+    };
+    assert!(extended
+        .iter()
+        .all(|t| t.reservation == Reservation::Tentative(hold(0, 120))));
+    let refused = repository
+        .apply_to_hold(OWNER.id, extend(91), at(30))
+        .unwrap();
+    let TogetherOutcome::Refused { refusals, .. } = refused else {
+        panic!("an extension past the cap is refused, got {refused:?}");
+    };
+    assert_eq!(refusals.len(), 3);
+    assert!(refusals.iter().all(|(_, e)| *e
+        == ReservationError::ExtensionLimit {
+            max_expires_at: at(120)
+        }));
+    assert_eq!(repository.find_hold(OWNER.id).unwrap(), extended);
+}
+
+/// Confirming a hold that has lapsed writes every one of its tickets EXPIRED, once.
+pub fn a_confirm_of_a_lapsed_hold_expires_all_its_tickets(repository: &dyn TicketRepository) {
+    let ids = create_many(repository, "Opening Night", 3);
+    repository
+        .apply_together(&ticket_set(&ids), reserve(60), at(0))
+        .unwrap();
+    let confirm = Command::Confirm(Proof::token(OWNER.owner));
+    let first = repository.apply_to_hold(OWNER.id, confirm, at(60)).unwrap();
+    let expired = ReservationError::Expired { expired_at: at(60) };
+    assert_eq!(
+        first,
+        TogetherOutcome::Refused {
+            refusals: ids.iter().map(|id| (*id, expired)).collect(),
+            recorded: 3
+        }
+    );
+    let stored = repository.find_hold(OWNER.id).unwrap();
+    assert!(stored
+        .iter()
+        .all(|t| t.reservation == Reservation::Expired(hold(0, 60))));
+    let TogetherOutcome::Refused { recorded, .. } =
+        repository.apply_to_hold(OWNER.id, confirm, at(61)).unwrap()
+    else {
+        panic!("a confirm of an expired hold is refused");
+    };
+    assert_eq!(recorded, 0);
+}
+
+/// Every command on a hold of two tickets in every phase stores and answers what
+/// [`Command::decide_together`] says.
+pub fn commands_on_a_hold_decide_every_phase_as_the_domain_does(repository: &dyn TicketRepository) {
+    let now = at(0);
+    let mut holds = 0;
+    for (_, arranged) in arrangements() {
+        if arranged.hold().is_none() {
+            continue;
+        }
+        for command in commands() {
+            if matches!(command, Command::Reserve { .. } | Command::Expire) {
+                continue;
+            }
+            holds += 1;
+            let owner = owner_with_hold(holds);
+            let before = placed_by(arranged, owner);
+            let ids = create_many(repository, "Opening Night", 2);
+            for id in &ids {
+                arrange(repository, *id, before);
+            }
+            let case = format!("{command:?} on {before:?}");
+            let current: Vec<(TicketId, Reservation)> =
+                ids.iter().map(|id| (*id, before)).collect();
+            let outcome = repository
+                .apply_to_hold(owner.id, command, now)
+                .unwrap_or_else(|e| panic!("{case}: {e:?}"));
+            let stored: Vec<Reservation> = ids
+                .iter()
+                .map(|id| repository.find(*id).unwrap().reservation)
+                .collect();
+            match command.decide_together(&current, now) {
+                Together::Write { next, written } => {
+                    let tickets = match outcome {
+                        TogetherOutcome::Written(tickets) if written => tickets,
+                        TogetherOutcome::AlreadyDone(tickets) if !written => tickets,
+                        other => panic!("{case}: expected success, got {other:?}"),
+                    };
+                    let answered: Vec<(TicketId, Reservation)> =
+                        tickets.iter().map(|t| (t.id, t.reservation)).collect();
+                    assert_eq!(answered, next, "{case}");
+                    assert_eq!(
+                        stored,
+                        next.iter().map(|(_, r)| *r).collect::<Vec<_>>(),
+                        "{case}"
+                    );
+                }
+                Together::Refuse { refusals, records } => {
+                    assert_eq!(
+                        outcome,
+                        TogetherOutcome::Refused {
+                            refusals,
+                            recorded: records.len()
+                        },
+                        "{case}"
+                    );
+                    let expected: Vec<Reservation> = ids
+                        .iter()
+                        .map(|id| {
+                            records
+                                .iter()
+                                .find(|(r, _)| r == id)
+                                .map_or(before, |(_, r)| *r)
+                        })
+                        .collect();
+                    assert_eq!(stored, expected, "{case}");
+                }
+            }
+        }
+    }
+}
+
+/// Best available holds the lowest-id tickets of the event that are reservable now:
+/// never reserved, lapsed or expired; never held, sold, or of another event.
+pub fn best_available_holds_the_lowest_reservable_ids_of_the_event(
+    repository: &dyn TicketRepository,
+) {
+    let event = EventName::parse("Opening Night").unwrap();
+    let ids = create_many(repository, "Opening Night", 8);
+    create_many(repository, "Matinee", 2);
+    let states = [
+        Reservation::confirmed(hold(-100, -40), at(-70)).unwrap(),
+        Reservation::Tentative(hold(-10, 50)),
+        Reservation::Tentative(hold(-100, -40)),
+        Reservation::Unreserved,
+        Reservation::Expired(hold(-100, -40)),
+    ];
+    for (id, state) in ids.iter().zip(states) {
+        arrange(repository, *id, state);
+    }
+    let best = repository
+        .hold_best_available(&event, 3, OTHER, &policy(60), at(0))
+        .unwrap();
+    let BestAvailable::Held(held) = best else {
+        panic!("three tickets are reservable, got {best:?}");
+    };
+    assert_eq!(self::ids(&held), vec![ids[2], ids[3], ids[4]]);
+    assert!(held_by(&held, OTHER));
+    let Ok(BestAvailable::Held(next)) =
+        repository.hold_best_available(&event, 3, OTHER, &policy(60), at(0))
+    else {
+        panic!("three more are reservable");
+    };
+    assert_eq!(self::ids(&next), ids[5..]);
+}
+
+/// Best available asked for more than are free holds nothing and says how many are.
+pub fn best_available_short_of_tickets_stores_nothing(repository: &dyn TicketRepository) {
+    let event = EventName::parse("Opening Night").unwrap();
+    let ids = create_many(repository, "Opening Night", 3);
+    arrange(repository, ids[1], Reservation::Tentative(hold(-10, 50)));
+    assert_eq!(
+        repository
+            .hold_best_available(&event, 3, OTHER, &policy(60), at(0))
+            .unwrap(),
+        BestAvailable::TooFew { available: 2 }
+    );
+    assert_eq!(repository.find_hold(OTHER.id).unwrap(), vec![]);
+    assert_eq!(
+        repository.find(ids[0]).unwrap().reservation,
+        Reservation::Unreserved
+    );
+    let nowhere = EventName::parse("Nowhere").unwrap();
+    assert_eq!(
+        repository
+            .hold_best_available(&nowhere, 1, OTHER, &policy(60), at(0))
+            .unwrap(),
+        BestAvailable::TooFew { available: 0 }
+    );
 }

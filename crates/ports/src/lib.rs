@@ -4,6 +4,7 @@
 pub mod contract;
 mod counters;
 mod error;
+mod hold_token;
 mod listing;
 #[cfg(feature = "test-support")]
 pub mod memory;
@@ -13,6 +14,7 @@ mod service;
 pub mod testing;
 
 pub use error::{BoxError, TicketError};
+pub use hold_token::{HoldToken, NoRandomness};
 pub use listing::{InvalidPageLimit, PageLimit, TicketPage, TicketQuery};
-pub use repository::{Outcome, TicketRepository};
-pub use service::{TicketPageView, TicketService, TicketView};
+pub use repository::{BestAvailable, Outcome, TicketRepository, TogetherOutcome};
+pub use service::{HoldView, IssuedHold, TicketPageView, TicketService, TicketView};

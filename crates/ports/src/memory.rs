@@ -5,9 +5,14 @@
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 
-use ticketing_domain::{Command, Decision, NewTicket, Reservation, Ticket, TicketId, Timestamp};
+use ticketing_domain::{
+    Command, Decision, EventName, HoldId, NewHold, NewTicket, Reservation, ReservationPolicy,
+    Ticket, TicketId, TicketSet, Timestamp, Together,
+};
 
-use crate::{Outcome, TicketError, TicketPage, TicketQuery, TicketRepository};
+use crate::{
+    BestAvailable, Outcome, TicketError, TicketPage, TicketQuery, TicketRepository, TogetherOutcome,
+};
 
 /// A failure the in-memory repository can be told to answer every call with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +60,43 @@ impl InMemoryTicketRepository {
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Decides `command` on `ids` together and stores the result, under the one lock.
+    fn decide_and_store(
+        state: &mut State,
+        ids: &[TicketId],
+        command: Command,
+        now: Timestamp,
+    ) -> TogetherOutcome {
+        let current: Vec<(TicketId, Reservation)> = ids
+            .iter()
+            .filter_map(|id| state.tickets.get(id).map(|t| (*id, t.reservation)))
+            .collect();
+        let (store, written) = match command.decide_together(&current, now) {
+            Together::Write { next, written } => (next, Some(written)),
+            Together::Refuse { refusals, records } => {
+                let recorded = records.len();
+                for (id, reservation) in records {
+                    if let Some(ticket) = state.tickets.get_mut(&id) {
+                        ticket.reservation = reservation;
+                    }
+                }
+                return TogetherOutcome::Refused { refusals, recorded };
+            }
+        };
+        let mut tickets = Vec::with_capacity(store.len());
+        for (id, reservation) in store {
+            if let Some(ticket) = state.tickets.get_mut(&id) {
+                ticket.reservation = reservation;
+                tickets.push(ticket.clone());
+            }
+        }
+        if written == Some(true) {
+            TogetherOutcome::Written(tickets)
+        } else {
+            TogetherOutcome::AlreadyDone(tickets)
+        }
     }
 
     fn healthy(&self) -> Result<MutexGuard<'_, State>, TicketError> {
@@ -178,4 +220,106 @@ impl TicketRepository for InMemoryTicketRepository {
         }
         u32::try_from(lapsed.len()).map_err(TicketError::unexpected)
     }
+
+    fn find_hold(&self, hold: HoldId) -> Result<Vec<Ticket>, TicketError> {
+        let state = self.healthy()?;
+        Ok(state
+            .tickets
+            .values()
+            .filter(|ticket| carries(ticket, hold))
+            .cloned()
+            .collect())
+    }
+
+    fn apply_together(
+        &self,
+        tickets: &TicketSet,
+        command: Command,
+        now: Timestamp,
+    ) -> Result<TogetherOutcome, TicketError> {
+        let mut state = self.healthy()?;
+        let missing: Vec<TicketId> = tickets
+            .ids()
+            .iter()
+            .filter(|id| !state.tickets.contains_key(id))
+            .copied()
+            .collect();
+        if !missing.is_empty() {
+            return Err(TicketError::TicketsNotFound(missing));
+        }
+        Ok(Self::decide_and_store(
+            &mut state,
+            tickets.ids(),
+            command,
+            now,
+        ))
+    }
+
+    fn apply_to_hold(
+        &self,
+        hold: HoldId,
+        command: Command,
+        now: Timestamp,
+    ) -> Result<TogetherOutcome, TicketError> {
+        let mut state = self.healthy()?;
+        let ids: Vec<TicketId> = state
+            .tickets
+            .values()
+            .filter(|ticket| carries(ticket, hold))
+            .map(|ticket| ticket.id)
+            .collect();
+        if ids.is_empty() {
+            return Err(TicketError::HoldNotFound(hold));
+        }
+        Ok(Self::decide_and_store(&mut state, &ids, command, now))
+    }
+
+    fn hold_best_available(
+        &self,
+        event: &EventName,
+        quantity: usize,
+        hold: NewHold,
+        policy: &ReservationPolicy,
+        now: Timestamp,
+    ) -> Result<BestAvailable, TicketError> {
+        let mut state = self.healthy()?;
+        let reservable = Command::Reserve {
+            hold,
+            policy: *policy,
+        }
+        .write(now)
+        .from;
+        let ids: Vec<TicketId> = state
+            .tickets
+            .values()
+            .filter(|ticket| &ticket.event_name == event)
+            .filter(|ticket| reservable.contains(&ticket.reservation.phase_at(now)))
+            .map(|ticket| ticket.id)
+            .take(quantity)
+            .collect();
+        if ids.len() < quantity {
+            return Ok(BestAvailable::TooFew {
+                available: ids.len(),
+            });
+        }
+        let command = Command::Reserve {
+            hold,
+            policy: *policy,
+        };
+        match Self::decide_and_store(&mut state, &ids, command, now) {
+            TogetherOutcome::Written(tickets) => Ok(BestAvailable::Held(tickets)),
+            // Every ticket picked was reservable under the same lock.
+            other => Err(TicketError::unexpected(format!(
+                "best available picked tickets it could not hold: {other:?}"
+            ))),
+        }
+    }
+}
+
+/// Whether `ticket` carries hold `hold` (in any state).
+fn carries(ticket: &Ticket, hold: HoldId) -> bool {
+    ticket
+        .reservation
+        .hold()
+        .is_some_and(|carried| carried.id() == hold)
 }

@@ -1,6 +1,9 @@
 //! The storage port.
 
-use ticketing_domain::{Command, NewTicket, ReservationError, Ticket, TicketId, Timestamp};
+use ticketing_domain::{
+    Command, EventName, HoldId, NewHold, NewTicket, ReservationError, ReservationPolicy, Ticket,
+    TicketId, TicketSet, Timestamp,
+};
 
 use crate::{TicketError, TicketPage, TicketQuery};
 
@@ -40,6 +43,35 @@ impl Outcome {
             Self::Refused(error) | Self::RecordedThenRefused(error) => Err(error),
         }
     }
+}
+
+/// What [`TicketRepository::apply_together`] and [`TicketRepository::apply_to_hold`] did
+/// with one command on several tickets, all or nothing: the [`Together`] decision carried
+/// out.
+///
+/// [`Together`]: ticketing_domain::Together
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TogetherOutcome {
+    /// Every ticket accepted the command and at least one changed: the tickets as
+    /// stored afterwards, ascending by id.
+    Written(Vec<Ticket>),
+    /// Every ticket accepted the command but none changed (confirming a sold hold again).
+    AlreadyDone(Vec<Ticket>),
+    /// Some tickets refused: nothing was stored but the expiry of `recorded` lapsed holds
+    /// that a confirm found. Every refusal, ascending by id.
+    Refused {
+        refusals: Vec<(TicketId, ReservationError)>,
+        recorded: usize,
+    },
+}
+
+/// What [`TicketRepository::hold_best_available`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BestAvailable {
+    /// The tickets now held, ascending by id.
+    Held(Vec<Ticket>),
+    /// Fewer than the quantity asked for could be held now; nothing was stored.
+    TooFew { available: usize },
 }
 
 /// Where tickets are stored. Synchronous, because Diesel is: callers run it off their
@@ -126,6 +158,52 @@ pub trait TicketRepository: Send + Sync {
     ///
     /// Errors: `Unavailable`; `Unexpected`.
     fn expire_lapsed(&self, now: Timestamp, limit: u32) -> Result<u32, TicketError>;
+
+    /// The tickets carrying hold `hold`, in any state, ascending by id; empty when none.
+    ///
+    /// Errors: `Unavailable`; `Unexpected`.
+    fn find_hold(&self, hold: HoldId) -> Result<Vec<Ticket>, TicketError>;
+
+    /// Decides `command` at `now` for every ticket of `tickets` together
+    /// ([`Command::decide_together`]) and stores the result, all or nothing, atomically
+    /// against concurrent commands: an implementation locks the tickets in ascending id
+    /// order (so that two overlapping calls never deadlock) or works under one lock.
+    ///
+    /// Errors: [`TicketError::TicketsNotFound`] naming every id with no ticket (nothing
+    /// stored); `Unavailable`; `Unexpected`.
+    fn apply_together(
+        &self,
+        tickets: &TicketSet,
+        command: Command,
+        now: Timestamp,
+    ) -> Result<TogetherOutcome, TicketError>;
+
+    /// As [`apply_together`](Self::apply_together), on the tickets carrying hold `hold` at
+    /// the moment they are locked.
+    ///
+    /// Errors: [`TicketError::HoldNotFound`] when no ticket carries it; `Unavailable`;
+    /// `Unexpected`.
+    fn apply_to_hold(
+        &self,
+        hold: HoldId,
+        command: Command,
+        now: Timestamp,
+    ) -> Result<TogetherOutcome, TicketError>;
+
+    /// Places hold `hold` under `policy` at `now` on the `quantity` lowest-id tickets of
+    /// `event` that are reservable at `now` and not being written by a concurrent call
+    /// (those are skipped, never waited for: concurrent buyers get different tickets).
+    /// All or nothing: when fewer are free, stores nothing and answers how many were.
+    ///
+    /// Errors: `Unavailable`; `Unexpected`.
+    fn hold_best_available(
+        &self,
+        event: &EventName,
+        quantity: usize,
+        hold: NewHold,
+        policy: &ReservationPolicy,
+        now: Timestamp,
+    ) -> Result<BestAvailable, TicketError>;
 }
 
 impl<R: TicketRepository + ?Sized> TicketRepository for std::sync::Arc<R> {
@@ -156,5 +234,38 @@ impl<R: TicketRepository + ?Sized> TicketRepository for std::sync::Arc<R> {
 
     fn expire_lapsed(&self, now: Timestamp, limit: u32) -> Result<u32, TicketError> {
         (**self).expire_lapsed(now, limit)
+    }
+
+    fn find_hold(&self, hold: HoldId) -> Result<Vec<Ticket>, TicketError> {
+        (**self).find_hold(hold)
+    }
+
+    fn apply_together(
+        &self,
+        tickets: &TicketSet,
+        command: Command,
+        now: Timestamp,
+    ) -> Result<TogetherOutcome, TicketError> {
+        (**self).apply_together(tickets, command, now)
+    }
+
+    fn apply_to_hold(
+        &self,
+        hold: HoldId,
+        command: Command,
+        now: Timestamp,
+    ) -> Result<TogetherOutcome, TicketError> {
+        (**self).apply_to_hold(hold, command, now)
+    }
+
+    fn hold_best_available(
+        &self,
+        event: &EventName,
+        quantity: usize,
+        hold: NewHold,
+        policy: &ReservationPolicy,
+        now: Timestamp,
+    ) -> Result<BestAvailable, TicketError> {
+        (**self).hold_best_available(event, quantity, hold, policy, now)
     }
 }
