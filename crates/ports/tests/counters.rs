@@ -52,27 +52,28 @@ fn use_cases_count_what_they_changed_and_nothing_else() {
 
     metrics::with_local_recorder(&recorder, || {
         let sold = create(&service);
-        service.reserve(sold).unwrap();
+        let token = Some(service.reserve(sold).unwrap().token);
         service.reserve(sold).unwrap_err();
-        service.confirm(sold).unwrap();
-        service.confirm(sold).unwrap();
-        service.release(sold).unwrap_err();
+        service.confirm(sold, token.as_ref()).unwrap();
+        service.confirm(sold, token.as_ref()).unwrap();
+        service.release(sold, token.as_ref()).unwrap_err();
         assert_eq!(counts(), [1, 1, 0, 0, 0], "one hold, one sale");
 
         let released = create(&service);
-        service.release(released).unwrap_err();
-        service.reserve(released).unwrap();
-        service.release(released).unwrap();
+        service.release(released, None).unwrap_err();
+        let token = Some(service.reserve(released).unwrap().token);
+        service.release(released, token.as_ref()).unwrap();
         assert_eq!(counts(), [2, 1, 1, 0, 0], "one release");
 
         let lapsed = create(&service);
         let swept = [create(&service), create(&service)];
-        for id in [lapsed, swept[0], swept[1]] {
+        let token = Some(service.reserve(lapsed).unwrap().token);
+        for id in swept {
             service.reserve(id).unwrap();
         }
         clock.advance(TimeDelta::seconds(60));
-        service.confirm(lapsed).unwrap_err();
-        service.confirm(lapsed).unwrap_err();
+        service.confirm(lapsed, token.as_ref()).unwrap_err();
+        service.confirm(lapsed, token.as_ref()).unwrap_err();
         assert_eq!(
             counts(),
             [5, 1, 1, 1, 0],

@@ -64,11 +64,11 @@ fn unknown_tickets_are_not_found_by_every_use_case() {
         Err(TicketError::NotFound(_))
     ));
     assert!(matches!(
-        h.service.confirm(id),
+        h.service.confirm(id, None),
         Err(TicketError::NotFound(_))
     ));
     assert!(matches!(
-        h.service.release(id),
+        h.service.release(id, None),
         Err(TicketError::NotFound(_))
     ));
 }
@@ -77,7 +77,9 @@ fn unknown_tickets_are_not_found_by_every_use_case() {
 fn reserve_then_confirm_sells_the_ticket_once() {
     let h = harness();
     let id = h.service.create_ticket(&new_ticket()).unwrap().ticket.id;
-    let held = h.service.reserve(id).unwrap();
+    let issued = h.service.reserve(id).unwrap();
+    let token = Some(&issued.token);
+    let held = &issued.hold.tickets[0];
     assert_eq!(held.status(), Some(ReservationStatus::Tentative));
     assert_eq!(
         held.ticket.reservation.expires_at(),
@@ -85,12 +87,12 @@ fn reserve_then_confirm_sells_the_ticket_once() {
     );
 
     h.clock.advance(TimeDelta::seconds(10));
-    let sold = h.service.confirm(id).unwrap();
+    let sold = h.service.confirm(id, token).unwrap();
     assert_eq!(sold.status(), Some(ReservationStatus::Confirmed));
     let confirmed_at = sold.ticket.reservation.confirmed_at();
 
     h.clock.advance(TimeDelta::seconds(100));
-    let again = h.service.confirm(id).unwrap();
+    let again = h.service.confirm(id, token).unwrap();
     assert_eq!(again.ticket.reservation.confirmed_at(), confirmed_at);
     assert!(matches!(
         refusal(h.service.reserve(id)),
@@ -102,10 +104,10 @@ fn reserve_then_confirm_sells_the_ticket_once() {
 fn confirming_a_lapsed_hold_records_the_expiry() {
     let h = harness();
     let id = h.service.create_ticket(&new_ticket()).unwrap().ticket.id;
-    h.service.reserve(id).unwrap();
+    let token = h.service.reserve(id).unwrap().token;
     h.clock.advance(TimeDelta::seconds(60));
     assert!(matches!(
-        refusal(h.service.confirm(id)),
+        refusal(h.service.confirm(id, Some(&token))),
         ReservationError::Expired { .. }
     ));
     let stored = h.repository.find(id).unwrap();
@@ -115,7 +117,7 @@ fn confirming_a_lapsed_hold_records_the_expiry() {
     );
     // An expired ticket can be held again.
     assert_eq!(
-        h.service.reserve(id).unwrap().status(),
+        h.service.reserve(id).unwrap().hold.tickets[0].status(),
         Some(ReservationStatus::Tentative)
     );
 }
@@ -124,10 +126,10 @@ fn confirming_a_lapsed_hold_records_the_expiry() {
 fn release_makes_a_ticket_reservable_again() {
     let h = harness();
     let id = h.service.create_ticket(&new_ticket()).unwrap().ticket.id;
-    h.service.reserve(id).unwrap();
-    assert_eq!(h.service.release(id).unwrap().status(), None);
+    let token = h.service.reserve(id).unwrap().token;
+    assert_eq!(h.service.release(id, Some(&token)).unwrap().status(), None);
     assert_eq!(
-        refusal(h.service.release(id)),
+        refusal(h.service.release(id, Some(&token))),
         ReservationError::NoActiveReservation
     );
     h.service.reserve(id).unwrap();
@@ -187,7 +189,7 @@ fn of_32_threads_reserving_one_ticket_exactly_one_wins() {
 
     let winners: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
     assert_eq!(winners.len(), 1);
-    let expires_at = winners[0].ticket.reservation.expires_at().unwrap();
+    let expires_at = winners[0].hold.expires_at.unwrap();
     for result in results.into_iter().filter(Result::is_err) {
         assert_eq!(
             refusal(result),
@@ -200,12 +202,12 @@ fn of_32_threads_reserving_one_ticket_exactly_one_wins() {
 fn of_32_threads_confirming_one_hold_all_succeed_with_one_confirmed_at() {
     let h = harness();
     let id = h.service.create_ticket(&new_ticket()).unwrap().ticket.id;
-    h.service.reserve(id).unwrap();
+    let token = h.service.reserve(id).unwrap().token;
     let (service, clock) = (h.service.clone(), h.clock.clone());
     // Each confirm moves the clock, so a later one rewriting `confirmed_at` would show.
     let results = race(32, move || {
         clock.advance(TimeDelta::milliseconds(1));
-        service.confirm(id)
+        service.confirm(id, Some(&token))
     });
 
     let confirmed_at: Vec<_> = results

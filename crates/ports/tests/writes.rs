@@ -29,13 +29,15 @@ fn only_use_cases_that_change_the_ticket_report_a_write() {
     let id = created.ticket.id;
     assert!(!service.ticket(id).unwrap().written);
 
-    assert!(service.reserve(id).unwrap().written);
-    assert!(service.release(id).unwrap().written);
-    assert!(service.reserve(id).unwrap().written);
+    let token = service.reserve(id).unwrap().token;
+    assert!(service.release(id, Some(&token)).unwrap().written);
+    let issued = service.reserve(id).unwrap();
+    assert!(issued.hold.tickets[0].written);
+    let token = Some(&issued.token);
     clock.advance(TimeDelta::seconds(1));
-    assert!(service.confirm(id).unwrap().written, "the sale");
+    assert!(service.confirm(id, token).unwrap().written, "the sale");
     clock.advance(TimeDelta::seconds(1));
-    let again = service.confirm(id).unwrap();
+    let again = service.confirm(id, token).unwrap();
     assert!(!again.written, "a repeated confirm sells nothing");
     assert!(!service.ticket(id).unwrap().written);
 }
