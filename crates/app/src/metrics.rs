@@ -18,6 +18,9 @@ const LATENCY_BUCKETS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
+/// Tickets per hold: mostly one to a family's few, up to the configurable cap.
+const HOLD_SIZE_BUCKETS: [f64; 8] = [1.0, 2.0, 3.0, 4.0, 6.0, 10.0, 25.0, 100.0];
+
 /// How often histogram samples are folded into their buckets when nobody scrapes; without
 /// it an unscraped service would keep every sample in memory.
 const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
@@ -29,15 +32,22 @@ static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 pub fn install_recorder() -> PrometheusHandle {
     HANDLE
         .get_or_init(|| {
-            let builder = PrometheusBuilder::new().set_buckets_for_metric(
-                Matcher::Full("http_request_duration_seconds".to_owned()),
-                &LATENCY_BUCKETS,
-            );
+            let builder = PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Full("http_request_duration_seconds".to_owned()),
+                    &LATENCY_BUCKETS,
+                )
+                .and_then(|builder| {
+                    builder.set_buckets_for_metric(
+                        Matcher::Full("hold_tickets".to_owned()),
+                        &HOLD_SIZE_BUCKETS,
+                    )
+                });
             let recorder = match builder {
                 Ok(builder) => builder,
-                // Only an empty bucket list is refused, and ours is not empty.
+                // Only an empty bucket list is refused, and ours are not empty.
                 Err(error) => {
-                    tracing::error!(%error, "latency buckets refused; using summaries");
+                    tracing::error!(%error, "histogram buckets refused; using summaries");
                     PrometheusBuilder::new()
                 }
             }
@@ -102,18 +112,26 @@ fn describe() {
         Unit::Seconds,
         "Time to answer an HTTP request, by method and route pattern"
     );
-    describe_counter!("reservations_created_total", "Tentative holds placed");
+    describe_counter!(
+        "reservations_created_total",
+        "Tickets placed under a tentative hold"
+    );
+    describe_counter!(
+        "holds_created_total",
+        "Holds placed, by kind: ticket (the single-ticket route), tickets (a list), best_available"
+    );
+    describe_histogram!("hold_tickets", "Tickets per hold placed");
     describe_counter!(
         "reservations_confirmed_total",
-        "Holds confirmed (sales); an idempotent re-confirm does not count"
+        "Tickets sold (held tickets confirmed); an idempotent re-confirm does not count"
     );
     describe_counter!(
         "reservations_expired_total",
-        "Lapsed holds written EXPIRED, by who found them: the sweeper or a confirm"
+        "Tickets whose lapsed hold was written EXPIRED, by who found it: the sweeper or a confirm"
     );
     describe_counter!(
         "reservations_released_total",
-        "Holds released by their client"
+        "Tickets whose hold was released by its client"
     );
     describe_counter!(
         "sweeper_runs_total",

@@ -41,6 +41,8 @@ pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub reservation: ReservationPolicy,
+    /// Whether acting on a hold needs its token (`reservation.require_hold_token`).
+    pub require_hold_token: bool,
     /// The expiry sweeper (`reservation.sweep_*`).
     pub sweeper: SweeperSettings,
     pub log: LogSettings,
@@ -99,6 +101,10 @@ struct RawSettings {
 #[derive(Debug, Deserialize)]
 struct RawReservation {
     ttl_seconds: i64,
+    /// Unset: the domain's default cap (900 s, or the TTL if longer).
+    max_hold_seconds: Option<i64>,
+    max_tickets_per_hold: usize,
+    require_hold_token: bool,
     sweep_interval_seconds: u64,
     sweep_batch_size: u32,
 }
@@ -200,6 +206,18 @@ impl Settings {
                     &error,
                 )
             })?;
+        let reservation = match raw.reservation.max_hold_seconds {
+            None => reservation,
+            Some(seconds) => reservation.with_max_hold_seconds(seconds).map_err(|error| {
+                invalid("reservation.max_hold_seconds", &seconds, &error)
+            })?,
+        };
+        let tickets_per_hold = raw.reservation.max_tickets_per_hold;
+        let reservation = reservation
+            .with_max_tickets_per_hold(tickets_per_hold)
+            .map_err(|error| {
+                invalid("reservation.max_tickets_per_hold", &tickets_per_hold, &error)
+            })?;
         if let Err(error) = raw.database.pool_settings().check() {
             let (key, value) = match error {
                 InvalidPoolSettings::MaxSize => {
@@ -265,6 +283,7 @@ impl Settings {
             server: raw.server,
             database: raw.database,
             reservation,
+            require_hold_token: raw.reservation.require_hold_token,
             sweeper,
             log: raw.log,
             environment,

@@ -48,7 +48,10 @@ impl Application {
         let repository: Arc<dyn TicketRepository> = Arc::new(PgTicketRepository::new(pool));
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let service: Arc<TicketUseCases> =
-            Arc::new(TicketService::new(repository, clock, settings.reservation));
+            Arc::new(
+                TicketService::new(repository, clock, settings.reservation)
+                    .requiring_hold_token(settings.require_hold_token),
+            );
         let sweeper = crate::sweeper::Sweeper::spawn(service.clone(), settings.sweeper);
 
         let server_settings = &settings.server;
