@@ -71,7 +71,9 @@ pub enum Write {
     /// Mark the tentative hold as sold at `confirmed_at` (or at the hold's start, if the
     /// writer's clock lags the one that placed the hold: a sale cannot precede its hold).
     ConfirmHold { confirmed_at: Timestamp },
-    /// Move the tentative hold's expiry to `expires_at`.
+    /// Move the tentative hold's expiry to `expires_at`, which must be after the hold's
+    /// start (storage checks it in the same statement: a clock lagging the one that placed
+    /// the hold could ask for less). Refused otherwise, as out of the extension's bounds.
     ExtendHold { expires_at: Timestamp },
     /// Mark the tentative hold as expired, keeping its timestamps.
     ExpireHold,
@@ -112,7 +114,12 @@ impl Command {
             Self::Extend { proof, by, policy } => GuardedWrite {
                 // The new expiry may be no later than `created_at + max_hold`.
                 started_since: Some(now + *by - policy.max_hold()),
-                ..owner_of(proof, Write::ExtendHold { expires_at: now + *by })
+                ..owner_of(
+                    proof,
+                    Write::ExtendHold {
+                        expires_at: now + *by,
+                    },
+                )
             },
             Self::Expire => anyone(&[Phase::Lapsed], Write::ExpireHold),
         }
@@ -173,13 +180,16 @@ impl Command {
             (Self::Release(_), Reservation::Expired(_)) => {
                 refuse(ReservationError::NoActiveReservation)
             }
-            (Self::Release(_) | Self::Extend { .. }, Reservation::Confirmed { confirmed_at, .. }) => {
-                refuse(sold(*confirmed_at))
-            }
+            (
+                Self::Release(_) | Self::Extend { .. },
+                Reservation::Confirmed { confirmed_at, .. },
+            ) => refuse(sold(*confirmed_at)),
             // Held, and the guarded write refused: the proof, or the extension's cap.
-            (Self::Confirm(proof) | Self::Release(proof), _) => {
-                refuse(owned(proof).err().unwrap_or(ReservationError::NoActiveReservation))
-            }
+            (Self::Confirm(proof) | Self::Release(proof), _) => refuse(
+                owned(proof)
+                    .err()
+                    .unwrap_or(ReservationError::NoActiveReservation),
+            ),
             (Self::Extend { proof, policy, .. }, _) => refuse(owned(proof).err().unwrap_or(
                 ReservationError::ExtensionLimit {
                     max_expires_at: hold.created_at() + policy.max_hold(),

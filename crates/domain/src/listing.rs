@@ -79,7 +79,15 @@ mod tests {
     use chrono::{TimeDelta, TimeZone, Utc};
 
     use super::*;
-    use crate::{Command, Hold, Reservation, ReservationPolicy, ReservationStatus};
+    use crate::{
+        Command, Hold, HoldId, NewHold, Reservation, ReservationPolicy, ReservationStatus,
+        TokenDigest,
+    };
+
+    const OWNER: NewHold = NewHold {
+        id: HoldId::from_uuid(uuid::Uuid::from_u128(1)),
+        owner: TokenDigest::from_bytes([1; 32]),
+    };
 
     #[test]
     fn available_is_exactly_what_a_reserve_writes_from() {
@@ -87,7 +95,12 @@ mod tests {
         let policy = ReservationPolicy::from_ttl_seconds(60).unwrap();
         assert_eq!(
             StatusFilter::Available.phases(),
-            Command::Reserve(policy).write(now).from
+            Command::Reserve {
+                hold: OWNER,
+                policy
+            }
+            .write(now)
+            .from
         );
     }
 
@@ -97,7 +110,12 @@ mod tests {
     fn filters_match_the_status_as_seen_now() {
         let now = Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap();
         let hold = |from: i64, to: i64| {
-            Hold::new(now + TimeDelta::seconds(from), now + TimeDelta::seconds(to)).unwrap()
+            Hold::new(
+                OWNER,
+                now + TimeDelta::seconds(from),
+                now + TimeDelta::seconds(to),
+            )
+            .unwrap()
         };
         let reservations = [
             Reservation::Unreserved,

@@ -73,7 +73,10 @@ impl Hold {
 
     /// The same hold, expiring at `expires_at` instead; `None` if that is not after its start.
     pub fn until(&self, expires_at: Timestamp) -> Option<Self> {
-        (self.created_at < expires_at).then_some(Self { expires_at, ..*self })
+        (self.created_at < expires_at).then_some(Self {
+            expires_at,
+            ..*self
+        })
     }
 
     pub fn id(&self) -> HoldId {
