@@ -23,7 +23,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 use crate::admission::{self, Limits, TicketUseCases};
 use crate::error::{ApiError, ErrorBody, ErrorCode};
 use crate::metrics_endpoint::{self, MetricsEndpoint, RenderMetrics};
-use crate::{health, listing, request_telemetry, tickets};
+use crate::{health, holds, listing, request_telemetry, tickets};
 
 /// Where the document is served.
 const OPENAPI_PATH: &str = "/api/openapi.json";
@@ -36,8 +36,11 @@ const DOCS_PATH: &str = "/docs";
 #[openapi(
     info(
         title = "Ticketing",
-        description = "Ticket reservation: create tickets, place tentative holds that expire, \
-                       confirm (idempotently) or release them. Every error answers the \
+        description = "Ticket reservation: create tickets, place tentative holds that expire \
+                       (of one ticket, of several at once, or of the best available), extend, \
+                       confirm (idempotently) or release them. A hold belongs to whoever holds \
+                       its token, answered once when the hold is placed: send it as the \
+                       `Hold-Token` header to act on the hold. Every error answers the \
                        `ErrorBody` envelope; match on its `error_code`. Every answer carries \
                        `X-Request-Id` (the request's, when it sent a sane one).",
         license(name = "MIT OR Apache-2.0")
@@ -45,6 +48,7 @@ const DOCS_PATH: &str = "/docs";
     components(schemas(ErrorBody, ErrorCode)),
     tags(
         (name = "tickets", description = "Tickets and their reservations"),
+        (name = "holds", description = "Holds of several tickets: placed, read, extended, confirmed and released together"),
         (name = "operations", description = "Health, metrics and this document")
     )
 )]
@@ -80,6 +84,11 @@ pub fn app(
                 .service(tickets::reserve)
                 .service(tickets::release)
                 .service(tickets::confirm)
+                .service(holds::place_hold)
+                .service(holds::hold)
+                .service(holds::confirm_hold)
+                .service(holds::release_hold)
+                .service(holds::extend_hold)
                 .service(openapi_json),
         )
         .service(metrics_endpoint::prometheus_metrics)

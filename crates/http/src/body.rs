@@ -1,6 +1,7 @@
-//! The body of `POST /api/tickets`: JSON only, at most [`BODY_LIMIT_BYTES`], and checked
-//! field by field so that every refusal names the field and the reason (serde's derived
-//! messages name neither reliably).
+//! Request bodies: JSON objects only, at most [`BODY_LIMIT_BYTES`] ([`json_object`], for
+//! every route that takes a body), checked field by field so that every refusal names the
+//! field and the reason (serde's derived messages name neither reliably). Here too, the
+//! body of `POST /api/tickets`.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -10,7 +11,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{mime, FromRequest, HttpRequest};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use ticketing_domain::{EventName, NewTicket, Seat};
 
 use crate::error::ApiError;
@@ -58,14 +59,62 @@ impl FromRequest for NewTicketBody {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        // Headers first: a body that is not JSON, or declared too long, is never read.
-        let headers_ok = check_content_type(request).and_then(|()| check_declared_length(request));
-        let payload = payload.take();
-        Box::pin(async move {
-            headers_ok?;
-            let bytes = read_limited(payload).await?;
-            parse_new_ticket(&bytes).map(Self)
-        })
+        let body = json_object(request, payload);
+        Box::pin(async move { parse_new_ticket(body.await?).map(Self) })
+    }
+}
+
+/// The body of `request`, which must be one JSON object: the headers are checked first
+/// (a body that is not JSON, or declared too long, is never read), then the body is read
+/// up to the limit and parsed.
+pub(crate) fn json_object(
+    request: &HttpRequest,
+    payload: &mut Payload,
+) -> impl Future<Output = Result<Map<String, Value>, ApiError>> + 'static {
+    let headers_ok = check_content_type(request).and_then(|()| check_declared_length(request));
+    let payload = payload.take();
+    async move {
+        headers_ok?;
+        let bytes = read_limited(payload).await?;
+        let value: Value = serde_json::from_slice(&bytes)
+            .map_err(|error| ApiError::validation("body", format!("is not valid JSON: {error}")))?;
+        match value {
+            Value::Object(fields) => Ok(fields),
+            other => Err(ApiError::validation(
+                "body",
+                format!("must be a JSON object, got {}", kind(&other)),
+            )),
+        }
+    }
+}
+
+/// Refuses a field of `fields` that is not one of `known` (the fields of `what`), rather
+/// than ignoring it.
+pub(crate) fn refuse_unknown(
+    fields: &Map<String, Value>,
+    known: &[&str],
+    what: &str,
+) -> Result<(), ApiError> {
+    match fields.keys().find(|key| !known.contains(&key.as_str())) {
+        Some(unknown) => Err(ApiError::validation(
+            unknown.as_str(),
+            format!("is not a field of {what} (expected {})", known.join(", ")),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// An event name in a body's field `field`, by the domain's rules.
+pub(crate) fn event_name(field: &str, value: Option<Value>) -> Result<EventName, ApiError> {
+    match value {
+        None => Err(ApiError::validation(field, "is required")),
+        Some(Value::String(text)) => {
+            EventName::parse(text).map_err(|error| ApiError::validation(field, error.to_string()))
+        }
+        Some(other) => Err(ApiError::validation(
+            field,
+            format!("must be a string, got {}", kind(&other)),
+        )),
     }
 }
 
@@ -134,36 +183,10 @@ async fn read_limited(payload: Payload) -> Result<Bytes, ApiError> {
     }
 }
 
-/// Parses and validates `{"event_name": str, "seat": str | null}`; `seat` may be left out.
-fn parse_new_ticket(bytes: &[u8]) -> Result<NewTicket, ApiError> {
-    let value: Value = serde_json::from_slice(bytes)
-        .map_err(|error| ApiError::validation("body", format!("is not valid JSON: {error}")))?;
-    let Value::Object(mut fields) = value else {
-        return Err(ApiError::validation(
-            "body",
-            format!("must be a JSON object, got {}", kind(&value)),
-        ));
-    };
-    if let Some(unknown) = fields.keys().find(|key| !FIELDS.contains(&key.as_str())) {
-        return Err(ApiError::validation(
-            unknown.as_str(),
-            format!(
-                "is not a field of a ticket (expected {})",
-                FIELDS.join(", ")
-            ),
-        ));
-    }
-    let event_name = match fields.remove("event_name") {
-        None => return Err(ApiError::validation("event_name", "is required")),
-        Some(Value::String(text)) => EventName::parse(text)
-            .map_err(|error| ApiError::validation("event_name", error.to_string()))?,
-        Some(other) => {
-            return Err(ApiError::validation(
-                "event_name",
-                format!("must be a string, got {}", kind(&other)),
-            ))
-        }
-    };
+/// Validates `{"event_name": str, "seat": str | null}`; `seat` may be left out.
+fn parse_new_ticket(mut fields: Map<String, Value>) -> Result<NewTicket, ApiError> {
+    refuse_unknown(&fields, &FIELDS, "a ticket")?;
+    let event_name = event_name("event_name", fields.remove("event_name"))?;
     let seat = match fields.remove("seat") {
         None | Some(Value::Null) => None,
         Some(Value::String(text)) => Some(
@@ -180,7 +203,7 @@ fn parse_new_ticket(bytes: &[u8]) -> Result<NewTicket, ApiError> {
 }
 
 /// The JSON type of a value, as a client would name it.
-fn kind(value: &Value) -> &'static str {
+pub(crate) fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

@@ -13,7 +13,9 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
-use ticketing_domain::{ReservationError, TicketId, TicketIdError};
+use ticketing_domain::{
+    HoldId, InvalidHoldId, OwnershipError, ReservationError, TicketId, TicketIdError,
+};
 use ticketing_ports::TicketError;
 use utoipa::ToSchema;
 
@@ -28,6 +30,13 @@ pub(crate) enum ApiError {
         raw: String,
         #[source]
         reason: TicketIdError,
+    },
+    /// A `{hold_id}` segment that is not a hyphenated UUID.
+    #[error("{raw:?} is not a hold id")]
+    InvalidHoldId {
+        raw: String,
+        #[source]
+        reason: InvalidHoldId,
     },
     /// A request (body, path or query) that breaks the contract; `field` names where.
     #[error("invalid {field}: {reason}")]
@@ -51,6 +60,13 @@ pub(crate) enum ApiError {
     #[error("ticket request failed")]
     Ticket {
         ticket_id: Option<TicketId>,
+        #[source]
+        error: TicketError,
+    },
+    /// A use case about the hold `hold_id` failed.
+    #[error("hold request failed")]
+    Hold {
+        hold_id: HoldId,
         #[source]
         error: TicketError,
     },
@@ -88,6 +104,20 @@ impl ApiError {
         }
     }
 
+    /// Maps a failed use case about the hold `hold_id`.
+    pub(crate) fn on_hold(hold_id: HoldId) -> impl FnOnce(TicketError) -> Self {
+        move |error| Self::Hold { hold_id, error }
+    }
+
+    /// Maps a failed use case placing a new hold: tickets that cannot form a hold are
+    /// the fault of the body's `field` (`ticket_ids`, or `quantity` for best available).
+    pub(crate) fn on_new_hold(field: &'static str) -> impl FnOnce(TicketError) -> Self {
+        move |error| match error {
+            TicketError::InvalidTicketSet(reason) => Self::validation(field, reason.to_string()),
+            error => Self::from(error),
+        }
+    }
+
     /// The status, code, message and details this error answers with.
     fn envelope(&self) -> Envelope {
         match self {
@@ -98,13 +128,14 @@ impl ApiError {
             )
             .detail("ticket_id", raw.as_str())
             .detail("reason", reason.to_string()),
-            Self::Validation { field, reason } => Envelope::new(
+            Self::InvalidHoldId { raw, reason } => Envelope::new(
                 StatusCode::BAD_REQUEST,
-                ErrorCode::ValidationError,
-                format!("invalid {field}: {reason}"),
+                ErrorCode::InvalidHoldId,
+                format!("hold id {raw:?} is not valid: {reason}"),
             )
-            .detail("field", field.as_str())
-            .detail("reason", reason.as_str()),
+            .detail("hold_id", raw.as_str())
+            .detail("reason", reason.to_string()),
+            Self::Validation { field, reason } => validation(field, reason),
             Self::PayloadTooLarge { limit } => Envelope::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 ErrorCode::PayloadTooLarge,
@@ -134,21 +165,46 @@ impl ApiError {
             )
             .detail("method", method.as_str())
             .detail("allowed", json!(allowed)),
-            Self::Ticket { ticket_id, error } => ticket_envelope(*ticket_id, error),
+            Self::Ticket { ticket_id, error } => {
+                use_case_envelope(ticket_id.map_or(Subject::Nothing, Subject::Ticket), error)
+            }
+            Self::Hold { hold_id, error } => use_case_envelope(Subject::Hold(*hold_id), error),
             Self::Unready(_) => unavailable().detail("database", "unavailable"),
             Self::Panicked(_) => internal(),
         }
     }
 }
 
-fn ticket_envelope(ticket_id: Option<TicketId>, error: &TicketError) -> Envelope {
-    let conflict = |code, message: String| {
-        let envelope = Envelope::new(StatusCode::CONFLICT, code, message);
-        match ticket_id {
-            Some(id) => envelope.detail("ticket_id", id.get()),
-            None => envelope,
+/// What a failed use case was about: named in the details of its refusals.
+#[derive(Debug, Clone, Copy)]
+enum Subject {
+    Nothing,
+    Ticket(TicketId),
+    Hold(HoldId),
+}
+
+impl Subject {
+    fn on(self, envelope: Envelope) -> Envelope {
+        match self {
+            Self::Nothing => envelope,
+            Self::Ticket(id) => envelope.detail("ticket_id", id.get()),
+            Self::Hold(id) => envelope.detail("hold_id", id.to_string()),
         }
-    };
+    }
+
+    /// "the ticket" or "the hold", for messages.
+    fn noun(self) -> &'static str {
+        match self {
+            Self::Hold(_) => "the hold",
+            Self::Nothing | Self::Ticket(_) => "the ticket",
+        }
+    }
+}
+
+fn use_case_envelope(subject: Subject, error: &TicketError) -> Envelope {
+    let about = |status, code, message: String| subject.on(Envelope::new(status, code, message));
+    let conflict = |code, message| about(StatusCode::CONFLICT, code, message);
+    let noun = subject.noun();
     match error {
         TicketError::NotFound(id) => Envelope::new(
             StatusCode::NOT_FOUND,
@@ -156,34 +212,123 @@ fn ticket_envelope(ticket_id: Option<TicketId>, error: &TicketError) -> Envelope
             format!("ticket {id} does not exist"),
         )
         .detail("ticket_id", id.get()),
+        TicketError::TicketsNotFound(ids) => Envelope::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::TicketNotFound,
+            format!("{} of the tickets asked for do not exist", ids.len()),
+        )
+        .detail(
+            "ticket_ids",
+            json!(ids.iter().map(|id| id.get()).collect::<Vec<_>>()),
+        ),
+        TicketError::HoldNotFound(id) => Envelope::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::HoldNotFound,
+            format!("hold {id} does not exist (or was released)"),
+        )
+        .detail("hold_id", id.to_string()),
         TicketError::Refused(ReservationError::AlreadyActive { expires_at }) => conflict(
             ErrorCode::ReservationAlreadyActive,
-            format!("the ticket is already held until {}", rfc3339(*expires_at)),
+            format!("{noun} is already held until {}", rfc3339(*expires_at)),
         )
         .detail("expires_at", rfc3339(*expires_at)),
         TicketError::Refused(ReservationError::AlreadyConfirmed { confirmed_at }) => conflict(
             ErrorCode::TicketAlreadyConfirmed,
-            format!("the ticket was already sold at {}", rfc3339(*confirmed_at)),
+            format!("{noun} was already sold at {}", rfc3339(*confirmed_at)),
         )
         .detail("confirmed_at", rfc3339(*confirmed_at)),
         TicketError::Refused(ReservationError::Expired { expired_at }) => conflict(
             ErrorCode::ReservationExpired,
             format!(
-                "the hold on the ticket expired at {}; reserve it again",
+                "the hold on {noun} expired at {}; reserve it again",
                 rfc3339(*expired_at)
             ),
         )
         .detail("expired_at", rfc3339(*expired_at)),
         TicketError::Refused(ReservationError::NoActiveReservation) => conflict(
             ErrorCode::NoActiveReservation,
-            "the ticket has no active hold".to_owned(),
+            format!("{noun} has no active hold"),
         ),
+        TicketError::Refused(ReservationError::ExtensionLimit { max_expires_at }) => conflict(
+            ErrorCode::HoldExtensionLimit,
+            format!(
+                "a hold may last until {} at the latest",
+                rfc3339(*max_expires_at)
+            ),
+        )
+        .detail("max_expires_at", rfc3339(*max_expires_at)),
+        TicketError::Refused(ReservationError::Ownership(OwnershipError::TokenRequired)) => about(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::HoldTokenRequired,
+            format!("{noun} is held: send the hold's token in the Hold-Token header"),
+        ),
+        TicketError::Refused(ReservationError::Ownership(OwnershipError::TokenInvalid)) => about(
+            StatusCode::FORBIDDEN,
+            ErrorCode::HoldTokenInvalid,
+            "the Hold-Token sent is not this hold's token".to_owned(),
+        ),
+        TicketError::TicketsUnavailable(refusals) => {
+            let Some(tickets) = refusals
+                .iter()
+                .map(|(id, reason)| {
+                    refusal_code(reason)
+                        .map(|code| json!({"ticket_id": id.get(), "error_code": code}))
+                })
+                .collect::<Option<Vec<Value>>>()
+            else {
+                return internal();
+            };
+            Envelope::new(
+                StatusCode::CONFLICT,
+                ErrorCode::TicketsUnavailable,
+                format!("{} of the tickets asked for cannot be held", tickets.len()),
+            )
+            .detail("tickets", tickets)
+        }
+        TicketError::TooFewAvailable {
+            requested,
+            available,
+        } => Envelope::new(
+            StatusCode::CONFLICT,
+            ErrorCode::TicketsUnavailable,
+            format!("only {available} of the {requested} tickets asked for can be held now"),
+        )
+        .detail("requested", *requested)
+        .detail("available", *available),
+        // Handlers placing a hold name the field (`ApiError::on_new_hold`); this is the default.
+        TicketError::InvalidTicketSet(reason) => validation("ticket_ids", &reason.to_string()),
+        TicketError::InvalidExtension(reason) => validation("ttl_seconds", &reason.to_string()),
         TicketError::Unavailable(_) => unavailable(),
         // No route sends the sweeper's Expire command, so its refusal is a bug here.
         TicketError::Refused(ReservationError::NothingToExpire) | TicketError::Unexpected(_) => {
             internal()
         }
     }
+}
+
+/// The code a ticket's refusal answers with, alone or in a list; `None` for a refusal no
+/// client command can meet (the sweeper's).
+fn refusal_code(reason: &ReservationError) -> Option<ErrorCode> {
+    Some(match reason {
+        ReservationError::AlreadyActive { .. } => ErrorCode::ReservationAlreadyActive,
+        ReservationError::AlreadyConfirmed { .. } => ErrorCode::TicketAlreadyConfirmed,
+        ReservationError::Expired { .. } => ErrorCode::ReservationExpired,
+        ReservationError::NoActiveReservation => ErrorCode::NoActiveReservation,
+        ReservationError::ExtensionLimit { .. } => ErrorCode::HoldExtensionLimit,
+        ReservationError::Ownership(OwnershipError::TokenRequired) => ErrorCode::HoldTokenRequired,
+        ReservationError::Ownership(OwnershipError::TokenInvalid) => ErrorCode::HoldTokenInvalid,
+        ReservationError::NothingToExpire => return None,
+    })
+}
+
+fn validation(field: &str, reason: &str) -> Envelope {
+    Envelope::new(
+        StatusCode::BAD_REQUEST,
+        ErrorCode::ValidationError,
+        format!("invalid {field}: {reason}"),
+    )
+    .detail("field", field)
+    .detail("reason", reason)
 }
 
 fn unavailable() -> Envelope {
@@ -208,6 +353,8 @@ fn internal() -> Envelope {
 pub(crate) enum ErrorCode {
     /// 400: the `{id}` is not a positive 64-bit integer.
     InvalidTicketId,
+    /// 400: the `{hold_id}` is not a hyphenated UUID.
+    InvalidHoldId,
     /// 400: the body, path or query breaks the contract; `details.field` names where.
     ValidationError,
     /// 413: a body over 64 KiB.
@@ -218,8 +365,15 @@ pub(crate) enum ErrorCode {
     NotFound,
     /// 405: the route exists with other methods (listed in `Allow`).
     MethodNotAllowed,
-    /// 404: no ticket has this id.
+    /// 404: no ticket has this id (`details.ticket_id`), or some of the tickets a hold
+    /// asks for do not exist (`details.ticket_ids`: those).
     TicketNotFound,
+    /// 404: no ticket carries this hold: it never existed, or it was released.
+    HoldNotFound,
+    /// 401: the ticket or hold is held, and the request sent no `Hold-Token`.
+    HoldTokenRequired,
+    /// 403: the `Hold-Token` sent is not that of the ticket's or hold's hold.
+    HoldTokenInvalid,
     /// 409: the ticket is held by someone else until `details.expires_at`.
     ReservationAlreadyActive,
     /// 409: the ticket was sold at `details.confirmed_at`.
@@ -228,6 +382,11 @@ pub(crate) enum ErrorCode {
     ReservationExpired,
     /// 409: there is no hold to confirm or release.
     NoActiveReservation,
+    /// 409: some tickets asked for cannot be held (`details.tickets`: each, with its
+    /// `error_code`), or best available found too few (`details.available`, `requested`).
+    TicketsUnavailable,
+    /// 409: the extension would make the hold last past `details.max_expires_at`.
+    HoldExtensionLimit,
     /// 503: the database cannot be reached; retry after `Retry-After` seconds.
     ServiceUnavailable,
     /// 500: anything unexpected; the cause is logged, never sent.

@@ -12,9 +12,9 @@ use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use metrics_exporter_prometheus::PrometheusBuilder;
-use ticketing_domain::{Hold, Reservation, ReservationPolicy, TicketId};
+use serde_json::json;
 
-use helpers::{start, TestApp, TTL_SECONDS};
+use helpers::{TestApp, TTL_SECONDS};
 
 /// The value of the series `name` (exactly as rendered), if present.
 fn sample(rendered: &str, series: &str) -> Option<f64> {
@@ -34,13 +34,11 @@ async fn holds_sales_and_releases_are_counted_once_each_and_served() {
 
     // Reserve, confirm, confirm: one hold and one sale. Refusals count nothing.
     let id = app.ticket().await;
-    app.post(&format!("/api/tickets/{id}/reservation"))
-        .await
-        .assert_status(StatusCode::CREATED);
-    app.post(&format!("/api/tickets/{id}/confirm"))
+    let token = app.reserve(id).await;
+    app.post_with_token(&format!("/api/tickets/{id}/confirm"), &token)
         .await
         .assert_status(StatusCode::OK);
-    app.post(&format!("/api/tickets/{id}/confirm"))
+    app.post_with_token(&format!("/api/tickets/{id}/confirm"), &token)
         .await
         .assert_status(StatusCode::OK);
     app.post(&format!("/api/tickets/{id}/reservation"))
@@ -54,8 +52,13 @@ async fn holds_sales_and_releases_are_counted_once_each_and_served() {
     assert_eq!(count("reservations_released_total"), None);
 
     let other = app.ticket().await;
-    app.post(&format!("/api/tickets/{other}/reservation")).await;
+    let token = app.reserve(other).await;
+    // Without the token, nothing is released.
     app.delete(&format!("/api/tickets/{other}/reservation"))
+        .await
+        .assert_status(StatusCode::UNAUTHORIZED);
+    assert_eq!(count("reservations_released_total"), None);
+    app.delete_with_token(&format!("/api/tickets/{other}/reservation"), &token)
         .await
         .assert_status(StatusCode::OK);
     assert_eq!(count("reservations_created_total"), Some(2.0));
@@ -63,17 +66,28 @@ async fn holds_sales_and_releases_are_counted_once_each_and_served() {
 
     // Confirming a lapsed hold sells nothing.
     let lapsed = app.ticket().await;
-    let policy = ReservationPolicy::from_ttl_seconds(TTL_SECONDS).unwrap();
-    app.repository.force_reservation(
-        TicketId::new(lapsed).unwrap(),
-        Reservation::Tentative(Hold::starting(start(), &policy)),
-    );
+    let token = app.reserve(lapsed).await;
     app.clock
         .advance(chrono::TimeDelta::seconds(TTL_SECONDS + 1));
-    app.post(&format!("/api/tickets/{lapsed}/confirm"))
+    app.post_with_token(&format!("/api/tickets/{lapsed}/confirm"), &token)
         .await
         .error(StatusCode::CONFLICT, "RESERVATION_EXPIRED");
     assert_eq!(count("reservations_confirmed_total"), Some(1.0));
+
+    // A hold of two tickets is one hold, two reservations, two sales.
+    let pair = [app.ticket().await, app.ticket().await];
+    let (hold, token) = app
+        .place_hold(&json!({"ticket_ids": pair}))
+        .await
+        .issued_hold(StatusCode::CREATED);
+    let hold_id = hold["hold_id"].as_str().unwrap();
+    app.post_with_token(&format!("/api/holds/{hold_id}/confirm"), &token)
+        .await
+        .assert_status(StatusCode::OK);
+    assert_eq!(count(r#"holds_created_total{kind="ticket"}"#), Some(3.0));
+    assert_eq!(count(r#"holds_created_total{kind="tickets"}"#), Some(1.0));
+    assert_eq!(count("reservations_created_total"), Some(5.0));
+    assert_eq!(count("reservations_confirmed_total"), Some(3.0));
 
     let answer = app.get("/metrics").await;
     answer.assert_status(StatusCode::OK);
@@ -84,7 +98,7 @@ async fn holds_sales_and_releases_are_counted_once_each_and_served() {
     let text = String::from_utf8(answer.body.clone()).unwrap();
     assert_eq!(
         sample(&text, "reservations_created_total"),
-        Some(2.0),
+        Some(5.0),
         "{text}"
     );
 }

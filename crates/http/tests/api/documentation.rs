@@ -48,9 +48,14 @@ fn documented_operations(document: &Value) -> BTreeSet<(String, String)> {
     operations
 }
 
-/// A concrete path for a pattern: `{id}` is `id`.
+/// A hold id for the documented hold paths (no ticket carries it).
+const SOME_HOLD: &str = "67e55044-10b1-426f-9247-bb680e5fe0c8";
+
+/// A concrete path for a pattern: `{id}` is `id`, `{hold_id}` is [`SOME_HOLD`].
 fn concrete(pattern: &str, id: i64) -> String {
-    pattern.replace("{id}", &id.to_string())
+    pattern
+        .replace("{id}", &id.to_string())
+        .replace("{hold_id}", SOME_HOLD)
 }
 
 /// Whether the application answered as it does for a route it does not have.
@@ -67,7 +72,7 @@ async fn every_documented_operation_is_served() {
     let app = TestApp::new();
     let id = app.ticket().await;
     let operations = documented_operations(&document().await);
-    assert!(operations.len() >= 8, "{operations:?}");
+    assert!(operations.len() >= 13, "{operations:?}");
     for (path, method) in operations {
         let request = TestRequest::default()
             .method(Method::from_bytes(method.as_bytes()).unwrap())
@@ -146,6 +151,12 @@ async fn the_document_is_served_and_lists_every_error_code() {
         "TICKET_ALREADY_CONFIRMED",
         "RESERVATION_EXPIRED",
         "NO_ACTIVE_RESERVATION",
+        "INVALID_HOLD_ID",
+        "HOLD_NOT_FOUND",
+        "HOLD_TOKEN_REQUIRED",
+        "HOLD_TOKEN_INVALID",
+        "TICKETS_UNAVAILABLE",
+        "HOLD_EXTENSION_LIMIT",
         "SERVICE_UNAVAILABLE",
         "INTERNAL_ERROR",
     ]);
@@ -316,4 +327,126 @@ async fn the_listing_parameters_state_the_page_and_event_name_limits() {
         &document["components"]["schemas"]["NewTicket"]["properties"]["event_name"]["pattern"];
     assert!(body_pattern.is_string(), "{body_pattern}");
     assert_eq!(&event_name["pattern"], body_pattern);
+}
+
+#[actix_web::test]
+async fn every_hold_route_is_documented_with_the_hold_token_header() {
+    let document = document().await;
+    let paths = &document["paths"];
+    let with_token = [
+        ("/api/holds/{hold_id}", "get"),
+        ("/api/holds/{hold_id}", "delete"),
+        ("/api/holds/{hold_id}/confirm", "post"),
+        ("/api/holds/{hold_id}/extend", "post"),
+        ("/api/tickets/{id}/confirm", "post"),
+        ("/api/tickets/{id}/reservation", "delete"),
+    ];
+    for (path, method) in with_token {
+        let operation = &paths[path][method];
+        let parameters = operation["parameters"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{method} {path} has no parameters"));
+        let header = parameters
+            .iter()
+            .find(|parameter| parameter["in"] == "header")
+            .unwrap_or_else(|| panic!("{method} {path} documents no header"));
+        assert_eq!(header["name"], "Hold-Token", "{method} {path}");
+        assert_eq!(header["schema"]["type"], "string", "{method} {path}");
+        assert_ne!(header["required"], true, "{method} {path}");
+        for status in ["401", "403"] {
+            assert!(
+                operation["responses"][status].is_object(),
+                "{method} {path} {status}"
+            );
+        }
+        if path.starts_with("/api/holds") {
+            let hold_id = parameters
+                .iter()
+                .find(|parameter| parameter["name"] == "hold_id")
+                .unwrap();
+            assert_eq!(hold_id["in"], "path");
+            assert_eq!(hold_id["schema"]["format"], "uuid");
+            for status in ["400", "404"] {
+                assert!(
+                    operation["responses"][status].is_object(),
+                    "{path} {status}"
+                );
+            }
+        }
+    }
+    // Placing a hold needs no token; it answers one.
+    let place = &paths["/api/holds"]["post"];
+    assert!(place["parameters"].is_null(), "{place}");
+    assert_eq!(
+        place["responses"]["201"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/IssuedHold"
+    );
+    assert_eq!(
+        paths["/api/tickets/{id}/reservation"]["post"]["responses"]["201"]["content"]
+            ["application/json"]["schema"]["$ref"],
+        "#/components/schemas/ReservedTicket"
+    );
+}
+
+#[actix_web::test]
+async fn the_hold_schemas_state_their_fields() {
+    let document = document().await;
+    let schemas = &document["components"]["schemas"];
+    let required = |schema: &Value| -> BTreeSet<String> {
+        schema["required"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no required fields: {schema}"))
+            .iter()
+            .map(|field| field.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let hold = &schemas["Hold"];
+    assert_eq!(
+        required(hold),
+        BTreeSet::from(
+            [
+                "hold_id",
+                "created_at",
+                "expires_at",
+                "expires_in_seconds",
+                "tickets"
+            ]
+            .map(String::from)
+        )
+    );
+    assert!(hold["properties"]["hold_token"].is_null(), "{hold}");
+    assert_eq!(
+        hold["properties"]["tickets"]["items"]["$ref"],
+        "#/components/schemas/Ticket"
+    );
+    // The token is in the answer creating a hold, and in that of a reservation.
+    let issued = serde_json::to_string(&schemas["IssuedHold"]).unwrap();
+    assert!(issued.contains("hold_token") && issued.contains("#/components/schemas/Hold"));
+    let ticket_hold = &schemas["TicketHold"];
+    assert_eq!(
+        required(ticket_hold),
+        BTreeSet::from(
+            ["hold_id", "hold_token", "expires_at", "expires_in_seconds"].map(String::from)
+        )
+    );
+    let reserved = serde_json::to_string(&schemas["ReservedTicket"]).unwrap();
+    assert!(reserved.contains("#/components/schemas/Ticket\"") && reserved.contains("TicketHold"));
+    // The ticket's own schema carries no hold.
+    assert!(schemas["Ticket"]["properties"]["hold_id"].is_null());
+
+    // Both shapes of a new hold refuse unknown fields; the event name is a ticket's.
+    let new_hold = serde_json::to_string(&schemas["NewHold"]).unwrap();
+    assert!(new_hold.contains("HoldTickets") && new_hold.contains("HoldBestAvailable"));
+    for name in ["HoldTickets", "HoldBestAvailable", "HoldExtension"] {
+        assert_eq!(schemas[name]["additionalProperties"], false, "{name}");
+    }
+    assert_eq!(
+        schemas["HoldBestAvailable"]["properties"]["event_name"]["pattern"],
+        schemas["NewTicket"]["properties"]["event_name"]["pattern"]
+    );
+    assert_eq!(
+        schemas["HoldExtension"]["properties"]["ttl_seconds"]["minimum"],
+        1
+    );
+    assert_eq!(schemas["TicketId"]["minimum"], 1);
 }

@@ -8,9 +8,14 @@ use std::thread::{self, ThreadId};
 use actix_web::http::StatusCode;
 use actix_web::test::TestRequest;
 use serde_json::json;
-use ticketing_domain::{Command, NewTicket, Ticket, TicketId, Timestamp};
+use ticketing_domain::{
+    Command, EventName, HoldId, NewHold, NewTicket, ReservationPolicy, Ticket, TicketId, TicketSet,
+    Timestamp,
+};
 use ticketing_ports::memory::{Fault, InMemoryTicketRepository};
-use ticketing_ports::{Outcome, TicketError, TicketPage, TicketQuery, TicketRepository};
+use ticketing_ports::{
+    BestAvailable, Outcome, TicketError, TicketPage, TicketQuery, TicketRepository, TogetherOutcome,
+};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata};
@@ -46,8 +51,41 @@ fn storage_routes(id: i64) -> Vec<(TestRequest, &'static str)> {
             TestRequest::get().uri("/api/tickets?status=available"),
             "list",
         ),
+        (
+            TestRequest::post()
+                .uri("/api/holds")
+                .set_json(json!({"ticket_ids": [id]})),
+            "hold tickets",
+        ),
+        (
+            TestRequest::post()
+                .uri("/api/holds")
+                .set_json(json!({"event_name": "Gala", "quantity": 1})),
+            "hold best available",
+        ),
+        (
+            TestRequest::get().uri(&format!("/api/holds/{SOME_HOLD}")),
+            "find hold",
+        ),
+        (
+            TestRequest::post().uri(&format!("/api/holds/{SOME_HOLD}/confirm")),
+            "confirm hold",
+        ),
+        (
+            TestRequest::delete().uri(&format!("/api/holds/{SOME_HOLD}")),
+            "release hold",
+        ),
+        (
+            TestRequest::post()
+                .uri(&format!("/api/holds/{SOME_HOLD}/extend"))
+                .set_json(json!({"ttl_seconds": 30})),
+            "extend hold",
+        ),
     ]
 }
+
+/// A hold id that no ticket carries.
+const SOME_HOLD: &str = "67e55044-10b1-426f-9247-bb680e5fe0c8";
 
 #[actix_web::test]
 async fn unreachable_storage_answers_503_on_every_route() {
@@ -156,6 +194,35 @@ impl TicketRepository for PanickingRepository {
     fn expire_lapsed(&self, _: Timestamp, _: u32) -> Result<u32, TicketError> {
         panic!("expire_lapsed panicked at src/secret.rs:1")
     }
+    fn find_hold(&self, _: HoldId) -> Result<Vec<Ticket>, TicketError> {
+        panic!("find_hold panicked at src/secret.rs:1")
+    }
+    fn apply_together(
+        &self,
+        _: &TicketSet,
+        _: Command,
+        _: Timestamp,
+    ) -> Result<TogetherOutcome, TicketError> {
+        panic!("apply_together panicked at src/secret.rs:1")
+    }
+    fn apply_to_hold(
+        &self,
+        _: HoldId,
+        _: Command,
+        _: Timestamp,
+    ) -> Result<TogetherOutcome, TicketError> {
+        panic!("apply_to_hold panicked at src/secret.rs:1")
+    }
+    fn hold_best_available(
+        &self,
+        _: &EventName,
+        _: usize,
+        _: NewHold,
+        _: &ReservationPolicy,
+        _: Timestamp,
+    ) -> Result<BestAvailable, TicketError> {
+        panic!("hold_best_available panicked at src/secret.rs:1")
+    }
 }
 
 #[actix_web::test]
@@ -221,6 +288,40 @@ impl TicketRepository for ThreadRecorder {
         self.record();
         self.inner.expire_lapsed(now, limit)
     }
+    fn find_hold(&self, hold: HoldId) -> Result<Vec<Ticket>, TicketError> {
+        self.record();
+        self.inner.find_hold(hold)
+    }
+    fn apply_together(
+        &self,
+        tickets: &TicketSet,
+        command: Command,
+        now: Timestamp,
+    ) -> Result<TogetherOutcome, TicketError> {
+        self.record();
+        self.inner.apply_together(tickets, command, now)
+    }
+    fn apply_to_hold(
+        &self,
+        hold: HoldId,
+        command: Command,
+        now: Timestamp,
+    ) -> Result<TogetherOutcome, TicketError> {
+        self.record();
+        self.inner.apply_to_hold(hold, command, now)
+    }
+    fn hold_best_available(
+        &self,
+        event: &EventName,
+        quantity: usize,
+        hold: NewHold,
+        policy: &ReservationPolicy,
+        now: Timestamp,
+    ) -> Result<BestAvailable, TicketError> {
+        self.record();
+        self.inner
+            .hold_best_available(event, quantity, hold, policy, now)
+    }
 }
 
 #[actix_web::test]
@@ -243,7 +344,7 @@ async fn use_cases_run_off_the_worker_thread() {
         );
     }
     let threads = recorder.threads.lock().unwrap();
-    assert_eq!(threads.len(), 7, "one repository call per request");
+    assert_eq!(threads.len(), 13, "one repository call per request");
     assert!(
         threads.iter().all(|thread| *thread != worker),
         "a repository call ran on the worker thread"
@@ -318,6 +419,36 @@ impl TicketRepository for SlowRepository {
     }
     fn expire_lapsed(&self, now: Timestamp, limit: u32) -> Result<u32, TicketError> {
         self.inner.expire_lapsed(now, limit)
+    }
+    fn find_hold(&self, hold: HoldId) -> Result<Vec<Ticket>, TicketError> {
+        self.inner.find_hold(hold)
+    }
+    fn apply_together(
+        &self,
+        tickets: &TicketSet,
+        command: Command,
+        now: Timestamp,
+    ) -> Result<TogetherOutcome, TicketError> {
+        self.inner.apply_together(tickets, command, now)
+    }
+    fn apply_to_hold(
+        &self,
+        hold: HoldId,
+        command: Command,
+        now: Timestamp,
+    ) -> Result<TogetherOutcome, TicketError> {
+        self.inner.apply_to_hold(hold, command, now)
+    }
+    fn hold_best_available(
+        &self,
+        event: &EventName,
+        quantity: usize,
+        hold: NewHold,
+        policy: &ReservationPolicy,
+        now: Timestamp,
+    ) -> Result<BestAvailable, TicketError> {
+        self.inner
+            .hold_best_available(event, quantity, hold, policy, now)
     }
 }
 

@@ -26,6 +26,21 @@ pub(crate) fn start() -> DateTime<Utc> {
 
 pub(crate) const TTL_SECONDS: i64 = 60;
 
+/// The longest a hold may last (the default cap), and the most tickets it may cover.
+pub(crate) const MAX_HOLD_SECONDS: i64 = 900;
+pub(crate) const MAX_TICKETS_PER_HOLD: usize = 10;
+
+/// The rules every test application runs under.
+pub(crate) fn policy() -> ReservationPolicy {
+    let policy = ReservationPolicy::from_ttl_seconds(TTL_SECONDS).unwrap();
+    assert_eq!(policy.max_hold().num_seconds(), MAX_HOLD_SECONDS);
+    assert_eq!(policy.max_tickets_per_hold(), MAX_TICKETS_PER_HOLD);
+    policy
+}
+
+/// The header a hold's token is sent in.
+pub(crate) const HOLD_TOKEN: &str = "Hold-Token";
+
 /// The id routes are tested with: each malformed the way the contract lists.
 pub(crate) const BAD_IDS: [&str; 5] = ["abc", "0", "-1", "1.5", "99999999999999999999"];
 
@@ -45,18 +60,30 @@ impl TestApp {
         Self::over(repository.clone(), repository)
     }
 
+    /// An application that does not require hold tokens (`require_hold_token = false`).
+    pub(crate) fn anonymous() -> Self {
+        let repository = Arc::new(InMemoryTicketRepository::new());
+        Self::serving(repository.clone(), repository, false)
+    }
+
     /// An application over `store`, with `repository` kept for arranging and faults.
     pub(crate) fn over(
         store: Arc<dyn TicketRepository>,
         repository: Arc<InMemoryTicketRepository>,
     ) -> Self {
+        Self::serving(store, repository, true)
+    }
+
+    fn serving(
+        store: Arc<dyn TicketRepository>,
+        repository: Arc<InMemoryTicketRepository>,
+        require_hold_token: bool,
+    ) -> Self {
         let clock = Arc::new(ManualClock::new(start()));
-        let policy = ReservationPolicy::from_ttl_seconds(TTL_SECONDS).unwrap();
-        let service = Arc::new(TicketService::new(
-            store,
-            clock.clone() as Arc<dyn Clock>,
-            policy,
-        ));
+        let service = Arc::new(
+            TicketService::new(store, clock.clone() as Arc<dyn Clock>, policy())
+                .requiring_hold_token(require_hold_token),
+        );
         Self {
             service,
             clock,
@@ -116,6 +143,41 @@ impl TestApp {
 
     pub(crate) async fn delete(&self, uri: &str) -> Answer {
         self.send(TestRequest::delete().uri(uri)).await
+    }
+
+    /// `request` with `token` in the `Hold-Token` header.
+    pub(crate) async fn send_with_token(&self, request: TestRequest, token: &str) -> Answer {
+        self.send(request.insert_header((HOLD_TOKEN, token))).await
+    }
+
+    pub(crate) async fn get_with_token(&self, uri: &str, token: &str) -> Answer {
+        self.send_with_token(TestRequest::get().uri(uri), token)
+            .await
+    }
+
+    pub(crate) async fn post_with_token(&self, uri: &str, token: &str) -> Answer {
+        self.send_with_token(TestRequest::post().uri(uri), token)
+            .await
+    }
+
+    pub(crate) async fn delete_with_token(&self, uri: &str, token: &str) -> Answer {
+        self.send_with_token(TestRequest::delete().uri(uri), token)
+            .await
+    }
+
+    /// Reserves ticket `id` (which must succeed) and answers the hold's token.
+    pub(crate) async fn reserve(&self, id: i64) -> String {
+        let (_, hold) = self
+            .post(&format!("/api/tickets/{id}/reservation"))
+            .await
+            .reserved(StatusCode::CREATED);
+        hold["hold_token"].as_str().unwrap().to_owned()
+    }
+
+    /// `POST /api/holds` with `body` as JSON.
+    pub(crate) async fn place_hold(&self, body: &Value) -> Answer {
+        self.send(TestRequest::post().uri("/api/holds").set_json(body))
+            .await
     }
 
     /// `POST /api/tickets` with `body` serialised as JSON (and the JSON content type).
@@ -207,26 +269,48 @@ impl Answer {
         self.assert_status(expected);
         assert_eq!(self.header("content-type"), Some("application/json"));
         let body = self.json();
-        let mut keys: Vec<&str> = body
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
-        keys.sort_unstable();
-        assert_eq!(
-            keys,
-            [
-                "event_name",
-                "id",
-                "reservation_confirmed_at",
-                "reservation_created_at",
-                "reservation_expires_at",
-                "reservation_status",
-                "seat",
-            ]
-        );
+        assert_ticket(&body);
         body
+    }
+
+    /// The answer to a single-ticket reservation: the ticket's seven fields and `hold`,
+    /// whose four fields are answered with the ticket.
+    pub(crate) fn reserved(&self, expected: StatusCode) -> (Value, Value) {
+        self.assert_status(expected);
+        let mut body = self.json();
+        let hold = body
+            .as_object_mut()
+            .unwrap()
+            .remove("hold")
+            .expect("a hold");
+        assert_eq!(
+            keys(&hold),
+            ["expires_at", "expires_in_seconds", "hold_id", "hold_token"]
+        );
+        assert_ticket(&body);
+        (body, hold)
+    }
+
+    /// A successful answer carrying a hold: its five fields, no token, each ticket whole.
+    pub(crate) fn hold(&self, expected: StatusCode) -> Value {
+        self.assert_status(expected);
+        assert_eq!(self.header("content-type"), Some("application/json"));
+        let body = self.json();
+        assert_hold(&body);
+        body
+    }
+
+    /// The answer creating a hold: a hold and its token. Answers both.
+    pub(crate) fn issued_hold(&self, expected: StatusCode) -> (Value, String) {
+        self.assert_status(expected);
+        let mut body = self.json();
+        let token = body
+            .as_object_mut()
+            .unwrap()
+            .remove("hold_token")
+            .expect("the token");
+        assert_hold(&body);
+        (body, token.as_str().unwrap().to_owned())
     }
 
     /// An error answer: status, JSON content type, exactly the three envelope fields with
@@ -253,4 +337,56 @@ impl Answer {
 pub(crate) fn at(seconds: i64) -> String {
     (start() + chrono::TimeDelta::seconds(seconds))
         .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// The keys of a JSON object, sorted.
+pub(crate) fn keys(object: &Value) -> Vec<&str> {
+    let mut keys: Vec<&str> = object
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {object}"))
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    keys
+}
+
+/// A ticket's JSON: all seven fields, no others (no hold id, no token).
+pub(crate) fn assert_ticket(ticket: &Value) {
+    assert_eq!(
+        keys(ticket),
+        [
+            "event_name",
+            "id",
+            "reservation_confirmed_at",
+            "reservation_created_at",
+            "reservation_expires_at",
+            "reservation_status",
+            "seat",
+        ],
+        "{ticket}"
+    );
+}
+
+/// A hold's JSON without its token: five fields, each ticket a whole ticket.
+fn assert_hold(hold: &Value) {
+    assert_eq!(
+        keys(hold),
+        [
+            "created_at",
+            "expires_at",
+            "expires_in_seconds",
+            "hold_id",
+            "tickets"
+        ],
+        "{hold}"
+    );
+    assert!(hold["hold_id"]
+        .as_str()
+        .unwrap()
+        .parse::<uuid::Uuid>()
+        .is_ok());
+    for ticket in hold["tickets"].as_array().unwrap() {
+        assert_ticket(ticket);
+    }
 }

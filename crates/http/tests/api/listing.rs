@@ -94,16 +94,12 @@ async fn status_filters_read_reservations_as_seen_now() {
     app.post(&reservation(ids[1]))
         .await
         .assert_status(StatusCode::CREATED);
-    app.post(&reservation(ids[3]))
-        .await
-        .assert_status(StatusCode::CREATED);
-    app.post(&format!("/api/tickets/{}/confirm", ids[3]))
+    let token = app.reserve(ids[3]).await;
+    app.post_with_token(&format!("/api/tickets/{}/confirm", ids[3]), &token)
         .await
         .assert_status(StatusCode::OK);
-    app.post(&reservation(ids[4]))
-        .await
-        .assert_status(StatusCode::CREATED);
-    app.delete(&reservation(ids[4]))
+    let token = app.reserve(ids[4]).await;
+    app.delete_with_token(&reservation(ids[4]), &token)
         .await
         .assert_status(StatusCode::OK);
     app.clock.advance(TimeDelta::seconds(TTL_SECONDS / 2));

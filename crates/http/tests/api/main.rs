@@ -10,6 +10,7 @@ mod documentation;
 mod failures;
 mod health;
 mod helpers;
+mod holds;
 mod listing;
 mod observability;
 mod reservations;

@@ -1,10 +1,18 @@
 //! Request ids and the HTTP metrics, through the whole application with a local
 //! Prometheus recorder (never the process-wide one; the reservation counters, recorded
-//! off this thread, are in `tests/counters.rs`).
+//! off this thread, are in `tests/counters.rs`); and the `Hold-Token` kept out of logs
+//! and spans.
+
+use std::fmt::{self, Write as _};
+use std::sync::{Arc, Mutex};
 
 use actix_web::http::StatusCode;
 use actix_web::test::TestRequest;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+use ticketing_ports::memory::Fault;
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Metadata};
 
 use crate::helpers::TestApp;
 
@@ -154,4 +162,101 @@ async fn requests_are_counted_by_method_route_pattern_and_status() {
         r#"http_request_duration_seconds_count{method="GET",route="/api/tickets/{id}"}"#;
     // Without configured buckets the local recorder renders a summary; the count is there either way.
     assert_eq!(sample(&rendered, duration_count), Some(3.0), "{rendered}");
+}
+
+/// A subscriber that keeps everything it is told, spans and events alike, as text: every
+/// field of every span (when created and when recorded) and of every event, at any level
+/// and target.
+#[derive(Debug, Clone, Default)]
+struct EverythingLogged(Arc<Mutex<Vec<String>>>);
+
+impl EverythingLogged {
+    fn text(&self) -> String {
+        self.0.lock().unwrap().join("\n")
+    }
+}
+
+struct Fields<'a>(&'a mut String);
+
+impl Visit for Fields<'_> {
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        write!(self.0, " {}={value:?}", field.name()).unwrap();
+    }
+}
+
+impl tracing::Subscriber for EverythingLogged {
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, attributes: &Attributes<'_>) -> Id {
+        let mut line = format!("span {}", attributes.metadata().name());
+        attributes.record(&mut Fields(&mut line));
+        let mut lines = self.0.lock().unwrap();
+        lines.push(line);
+        Id::from_u64(lines.len() as u64)
+    }
+    fn record(&self, _: &Id, values: &Record<'_>) {
+        let mut line = String::from("record");
+        values.record(&mut Fields(&mut line));
+        self.0.lock().unwrap().push(line);
+    }
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+    fn event(&self, event: &Event<'_>) {
+        let mut line = format!("event {}", event.metadata().target());
+        event.record(&mut Fields(&mut line));
+        self.0.lock().unwrap().push(line);
+    }
+    fn enter(&self, _: &Id) {}
+    fn exit(&self, _: &Id) {}
+}
+
+#[actix_web::test]
+async fn the_hold_token_is_never_logged_nor_put_in_a_span() {
+    let app = TestApp::new();
+    let id = app.ticket().await;
+    let token = app.reserve(id).await;
+    let (hold, _) = app
+        .place_hold(&serde_json::json!({"ticket_ids": [app.ticket().await]}))
+        .await
+        .issued_hold(StatusCode::CREATED);
+    let hold_uri = format!("/api/holds/{}", hold["hold_id"].as_str().unwrap());
+    let wrong = "wrong-token-that-must-not-be-logged";
+
+    let logs = EverythingLogged::default();
+    let _guard = tracing::subscriber::set_default(logs.clone());
+    app.get_with_token(&hold_uri, wrong)
+        .await
+        .error(StatusCode::FORBIDDEN, "HOLD_TOKEN_INVALID");
+    app.post_with_token(&format!("/api/tickets/{id}/confirm"), &token)
+        .await
+        .ticket(StatusCode::OK);
+    app.get_with_token(&hold_uri, &token)
+        .await
+        .error(StatusCode::FORBIDDEN, "HOLD_TOKEN_INVALID");
+    app.post_with_token("/api/holds/abc/confirm", &token)
+        .await
+        .error(StatusCode::BAD_REQUEST, "INVALID_HOLD_ID");
+    // A failure logs its whole cause chain: still nothing of the token.
+    app.repository.set_fault(Some(Fault::Unexpected));
+    app.post_with_token(&format!("/api/tickets/{id}/confirm"), &token)
+        .await
+        .error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR");
+    app.post_with_token(&format!("{hold_uri}/confirm"), wrong)
+        .await
+        .error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR");
+    app.repository.set_fault(None);
+
+    let text = logs.text();
+    // The capture works: every request has its span and its access log line.
+    assert_eq!(text.matches("span request").count(), 6, "{text}");
+    assert_eq!(
+        text.matches("event ticketing_http::access").count(),
+        6,
+        "{text}"
+    );
+    assert_eq!(text.matches("answering 500").count(), 2, "{text}");
+    for secret in [token.as_str(), wrong] {
+        assert!(!text.contains(secret), "{secret:?} was logged:\n{text}");
+    }
+    assert!(!text.to_lowercase().contains("hold-token"), "{text}");
 }

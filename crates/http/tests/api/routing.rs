@@ -83,6 +83,11 @@ async fn unknown_routes_answer_not_found() {
         (Method::GET, format!("/api/tickets/{id}/")),
         (Method::GET, format!("/api/tickets/{id}/nope")),
         (Method::POST, format!("/api/tickets/{id}/reservation/1")),
+        (Method::GET, "/api/holds/".to_owned()),
+        (
+            Method::POST,
+            "/api/holds/67e55044-10b1-426f-9247-bb680e5fe0c8/nope".to_owned(),
+        ),
         (Method::GET, "/api/healthz".to_owned()),
     ] {
         let details = call(&app, &method, &uri)
@@ -100,6 +105,9 @@ async fn known_routes_refuse_other_methods_with_allow() {
     let ticket = format!("/api/tickets/{id}");
     let reservation = format!("/api/tickets/{id}/reservation");
     let confirm = format!("/api/tickets/{id}/confirm");
+    let hold = "/api/holds/67e55044-10b1-426f-9247-bb680e5fe0c8".to_owned();
+    let hold_confirm = format!("{hold}/confirm");
+    let hold_extend = format!("{hold}/extend");
     let cases = [
         ("/api/health", Method::POST, "GET"),
         ("/api/health", Method::DELETE, "GET"),
@@ -113,6 +121,13 @@ async fn known_routes_refuse_other_methods_with_allow() {
         (reservation.as_str(), Method::PUT, "POST, DELETE"),
         (confirm.as_str(), Method::GET, "POST"),
         (confirm.as_str(), Method::DELETE, "POST"),
+        ("/api/holds", Method::GET, "POST"),
+        ("/api/holds", Method::DELETE, "POST"),
+        (hold.as_str(), Method::POST, "GET, DELETE"),
+        (hold.as_str(), Method::PUT, "GET, DELETE"),
+        (hold_confirm.as_str(), Method::GET, "POST"),
+        (hold_extend.as_str(), Method::GET, "POST"),
+        (hold_extend.as_str(), Method::PATCH, "POST"),
     ];
     for (uri, method, allow) in cases {
         let answer = call(&app, &method, uri).await;
@@ -127,6 +142,9 @@ async fn known_routes_refuse_other_methods_with_allow() {
     }
     // The method is checked before the id is parsed.
     call(&app, &Method::PUT, "/api/tickets/abc")
+        .await
+        .error(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED");
+    call(&app, &Method::PUT, "/api/holds/abc")
         .await
         .error(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED");
 }

@@ -84,10 +84,11 @@ async fn timestamps_are_rfc3339_utc_with_six_fractional_digits() {
     let app = TestApp::new();
     let id = app.ticket().await;
     app.clock.advance(TimeDelta::microseconds(123_456));
-    let held = app
+    let (held, hold) = app
         .post(&format!("/api/tickets/{id}/reservation"))
         .await
-        .ticket(StatusCode::CREATED);
+        .reserved(StatusCode::CREATED);
+    assert_eq!(hold["expires_at"], "2026-11-26T12:01:00.123456Z");
     assert_eq!(
         held["reservation_created_at"],
         "2026-11-26T12:00:00.123456Z"
@@ -98,8 +99,9 @@ async fn timestamps_are_rfc3339_utc_with_six_fractional_digits() {
     );
 
     app.clock.advance(TimeDelta::nanoseconds(7_000));
+    let token = hold["hold_token"].as_str().unwrap();
     let sold = app
-        .post(&format!("/api/tickets/{id}/confirm"))
+        .post_with_token(&format!("/api/tickets/{id}/confirm"), token)
         .await
         .ticket(StatusCode::OK);
     assert_eq!(
