@@ -192,7 +192,9 @@ pub trait TicketRepository: Send + Sync {
 
     /// Places hold `hold` under `policy` at `now` on the `quantity` lowest-id tickets of
     /// `event` that are reservable at `now` and not being written by a concurrent call
-    /// (those are skipped, never waited for: concurrent buyers get different tickets).
+    /// (those are skipped, not waited for: concurrent buyers get different tickets).
+    /// Only when fewer than `quantity` are free may it wait for the ones being written,
+    /// so that two buyers of the last tickets do not both go away empty-handed.
     /// All or nothing: when fewer are free, stores nothing and answers how many were.
     ///
     /// Errors: `Unavailable`; `Unexpected`.

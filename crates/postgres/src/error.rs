@@ -41,11 +41,12 @@ pub(crate) fn setup_error(error: DieselError) -> SetupError {
     }
 }
 
-/// Maps a failed query: a lost connection or a statement cancelled for taking too long
-/// is `Unavailable`, anything else `Unexpected`. "No row" is not mapped here: callers
-/// that know the id answer `NotFound` themselves.
+/// Maps a failed query: a lost connection, a statement cancelled for taking too long, or a
+/// transaction the server gave up on to resolve contention is `Unavailable`, anything else
+/// `Unexpected`. "No row" is not mapped here: callers that know the id answer `NotFound`
+/// themselves.
 pub(crate) fn storage_error(error: DieselError) -> TicketError {
-    if is_connection_lost(&error) || is_cancelled(&error) {
+    if is_connection_lost(&error) || is_cancelled(&error) || is_contention(&error) {
         TicketError::unavailable(error)
     } else {
         TicketError::unexpected(error)
@@ -68,6 +69,20 @@ fn is_cancelled(error: &DieselError) -> bool {
         DieselError::DatabaseError(DatabaseErrorKind::Unknown, information) => information
             .message()
             .starts_with("canceling statement due to"),
+        _ => false,
+    }
+}
+
+/// A serialization failure (SQLSTATE 40001) or a deadlock (40P01, matched by its English
+/// message as above): the transaction was rolled back and a retry may succeed. The
+/// adapter's lock order is meant to make these impossible; should one happen, it is a 503
+/// to retry, not a 500.
+fn is_contention(error: &DieselError) -> bool {
+    match error {
+        DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, information) => {
+            information.message().starts_with("deadlock detected")
+        }
         _ => false,
     }
 }
@@ -109,6 +124,19 @@ mod tests {
             storage_error(timed_out),
             TicketError::Unavailable(_)
         ));
+        let deadlock = DieselError::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new(String::from("deadlock detected")),
+        );
+        for contended in [
+            deadlock,
+            database_error(DatabaseErrorKind::SerializationFailure),
+        ] {
+            assert!(matches!(
+                storage_error(contended),
+                TicketError::Unavailable(_)
+            ));
+        }
         for error in [
             database_error(DatabaseErrorKind::CheckViolation),
             database_error(DatabaseErrorKind::Unknown),

@@ -25,6 +25,7 @@
 //! [`TicketRepository`]: ticketing_ports::TicketRepository
 //! [`TicketError`]: ticketing_ports::TicketError
 
+mod best_available;
 mod database_url;
 mod error;
 mod listing;
@@ -41,6 +42,7 @@ mod schema;
 mod seed;
 #[cfg(feature = "test-support")]
 pub mod test_db;
+mod together;
 
 pub use database_url::{DatabaseUrl, InvalidDatabaseUrl};
 pub use error::SetupError;

@@ -1,12 +1,13 @@
 //! The reservation phases of `Reservation::phase_at`, spelled in SQL once: one predicate
 //! per phase over the stored columns, combined into the guards of the guarded writes
-//! (`repository`) and into the status filters of listings (`listing`).
+//! (`repository`, with the rest of `GuardedWrite`'s conditions: the hold's owner and
+//! start) and into the status filters of listings (`listing`).
 
 use diesel::dsl::{self, AsExprOf};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Nullable};
-use ticketing_domain::{Phase, ReservationStatus, Timestamp};
+use ticketing_domain::{GuardedWrite, Phase, ReservationStatus, Timestamp};
 
 use crate::schema::tickets;
 
@@ -17,23 +18,64 @@ pub(crate) fn status(status: ReservationStatus) -> Option<&'static str> {
 
 type Flag = AsExprOf<bool, Bool>;
 
-/// The SQL predicate "the stored reservation is, at `now`, in one of the phases `from`",
-/// for guarded writes. Each phase is switched on or off by a bound boolean, so the SQL
-/// text is the same for every command.
-pub(crate) fn guard(from: &[Phase], now: Timestamp) -> phases {
-    let flag = |phase: Phase| -> Flag { from.contains(&phase).into_sql::<Bool>() };
-    phases(
+/// The SQL predicate of `guarded`'s guard, as `GuardedWrite::apply` decides it: the stored
+/// reservation is, at `now`, in one of the phases `guarded.from`; and if it carries a hold,
+/// that hold's token digest is `guarded.owner` and it started no earlier than
+/// `guarded.started_since`, each when given. Every phase and condition is switched on or
+/// off by a bound boolean, so the SQL text is the same for every command.
+pub(crate) fn guard(guarded: &GuardedWrite, now: Timestamp) -> guarded_by {
+    let flag = |phase: Phase| -> Flag { guarded.from.contains(&phase).into_sql::<Bool>() };
+    let in_phases = phases(
         flag(Phase::Unreserved),
         flag(Phase::Held),
         flag(Phase::Lapsed),
         flag(Phase::Expired),
         flag(Phase::Confirmed),
         now,
+    );
+    // Unused values when their condition is off: any digest, any instant.
+    let owner = guarded.owner.map(|owner| owner.as_bytes().to_vec());
+    let since = guarded.started_since.unwrap_or(now);
+    guarded_by(
+        in_phases,
+        owner.is_none().into_sql::<Bool>(),
+        owner.unwrap_or_default(),
+        guarded.started_since.is_none().into_sql::<Bool>(),
+        since,
     )
 }
 
 #[dsl::auto_type]
-pub(crate) fn phases(
+fn guarded_by(
+    in_phases: phases,
+    any_owner: Flag,
+    owner: Vec<u8>,
+    any_start: Flag,
+    since: Timestamp,
+) -> _ {
+    let owned: owned_by = owned_by(any_owner, owner);
+    let started: started_since = started_since(any_start, since);
+    in_phases.and(owned).and(started)
+}
+
+/// No hold (the digest is NULL exactly then, by the table's CHECK), or one of `owner`.
+#[dsl::auto_type]
+fn owned_by(any_owner: Flag, owner: Vec<u8>) -> _ {
+    any_owner
+        .or(tickets::hold_token_digest.is_null())
+        .or(tickets::hold_token_digest.eq(owner))
+}
+
+/// No hold, or one created at or after `since`.
+#[dsl::auto_type]
+fn started_since(any_start: Flag, since: Timestamp) -> _ {
+    any_start
+        .or(tickets::reservation_created_at.is_null())
+        .or(tickets::reservation_created_at.ge(since))
+}
+
+#[dsl::auto_type]
+fn phases(
     unreserved: Flag,
     held: Flag,
     lapsed: Flag,
@@ -110,27 +152,21 @@ fn is_confirmed() -> _ {
 
 #[cfg(test)]
 mod tests {
-    use ticketing_domain::{Command, ReservationPolicy};
+    use ticketing_ports::contract;
     use ticketing_ports::testing::INSTANT;
 
     use super::*;
 
     /// Prepared writes are found in the statement cache by their type (`prepared.rs`),
-    /// which is the same whatever the command: so must the guard's SQL text be.
+    /// which is the same whatever the command: so must the guard's SQL text be, for every
+    /// command, proof and extension the contract suite tries.
     #[test]
     fn the_guard_is_one_sql_text_with_the_phases_bound() {
         let now = INSTANT;
-        let policy = ReservationPolicy::from_ttl_seconds(60).unwrap();
-        let commands = [
-            Command::Reserve(policy),
-            Command::Confirm,
-            Command::Release,
-            Command::Expire,
-        ];
-        let texts: Vec<String> = commands
+        let texts: Vec<String> = contract::commands()
             .iter()
             .map(|command| {
-                let query = tickets::table.filter(guard(command.write(now).from, now));
+                let query = tickets::table.filter(guard(&command.write(now), now));
                 let shown = diesel::debug_query::<Pg, _>(&query).to_string();
                 shown
                     .split(" -- binds")
@@ -139,7 +175,10 @@ mod tests {
                     .to_owned()
             })
             .collect();
+        assert!(texts.len() > 10, "{texts:#?}");
         assert!(texts.iter().all(|text| text == &texts[0]), "{texts:#?}");
         assert!(!texts[0].contains("TENTATIVE"), "{}", texts[0]);
+        assert!(texts[0].contains("hold_token_digest"), "{}", texts[0]);
+        assert!(texts[0].contains("reservation_created_at"), "{}", texts[0]);
     }
 }

@@ -11,7 +11,9 @@ use diesel::{QueryResult, RunQueryDsl};
 /// A query whose SQL text depends only on its type, never on its values: safe to keep as
 /// a prepared statement, found again by type. Wrap only statements for which that holds:
 /// fixed `SET` tuples of `column.eq(value)` (a `None` is bound as NULL, not left out) and
-/// bound values, never `AsChangeset` structs with optional fields or `eq_any` lists.
+/// bound values, never `AsChangeset` structs with optional fields. (`eq_any` of a `Vec`
+/// is fine on PostgreSQL: Diesel renders it `= ANY($n)`, one array bound whatever its
+/// length.)
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Prepared<Q>(pub(crate) Q);
 

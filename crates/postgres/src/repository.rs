@@ -3,6 +3,8 @@
 //! read and the command decided again only when the guard refuses. What PostgreSQL adds:
 //! under READ COMMITTED it re-checks the guard against the newest row version when two
 //! writers meet, so two concurrent commands cannot both write from the same state.
+//! Commands on several tickets lock them instead (`together`); best available is one
+//! statement of its own (`best_available`).
 
 use std::time::Duration;
 
@@ -11,17 +13,20 @@ use diesel::dsl;
 use diesel::prelude::*;
 use diesel::sql_types::{Nullable, Text, Timestamptz};
 use ticketing_domain::{
-    Command, Decision, GuardedWrite, Hold, NewTicket, ReservationStatus, Ticket, TicketId,
-    Timestamp, Write,
+    Command, Decision, EventName, GuardedWrite, HoldId, NewHold, NewTicket, Reservation,
+    ReservationPolicy, ReservationStatus, Ticket, TicketId, TicketSet, Timestamp, Write,
 };
-use ticketing_ports::{Outcome, TicketError, TicketPage, TicketQuery, TicketRepository};
+use ticketing_ports::{
+    BestAvailable, Outcome, TicketError, TicketPage, TicketQuery, TicketRepository, TogetherOutcome,
+};
 
 use crate::error::storage_error;
 use crate::phases::{guard, status};
 use crate::pool::{PgPool, PooledPg};
 use crate::prepared::Prepare;
-use crate::row::{NewTicketRow, TicketRow};
+use crate::row::{reservation_columns, NewTicketRow, TicketRow};
 use crate::schema::tickets;
+use crate::together::Locked;
 
 /// Guarded writes tried for one command before giving up as `Unavailable`: each retry
 /// means another writer changed the ticket between our write and our read.
@@ -117,6 +122,51 @@ impl TicketRepository for PgTicketRepository {
         let mut connection = self.pool.checkout()?;
         expire_lapsed(&mut connection, now, limit)
     }
+
+    fn find_hold(&self, hold: HoldId) -> Result<Vec<Ticket>, TicketError> {
+        let mut connection = self.pool.checkout()?;
+        tickets::table
+            .filter(tickets::hold_id.eq(hold.as_uuid()))
+            .order(tickets::id)
+            .select(TicketRow::as_select())
+            .load(&mut connection)
+            .map_err(storage_error)?
+            .into_iter()
+            .map(TicketRow::into_ticket)
+            .collect()
+    }
+
+    fn apply_together(
+        &self,
+        tickets: &TicketSet,
+        command: Command,
+        now: Timestamp,
+    ) -> Result<TogetherOutcome, TicketError> {
+        let mut connection = self.pool.checkout()?;
+        crate::together::apply(&mut connection, Locked::Tickets(tickets), command, now)
+    }
+
+    fn apply_to_hold(
+        &self,
+        hold: HoldId,
+        command: Command,
+        now: Timestamp,
+    ) -> Result<TogetherOutcome, TicketError> {
+        let mut connection = self.pool.checkout()?;
+        crate::together::apply(&mut connection, Locked::Hold(hold), command, now)
+    }
+
+    fn hold_best_available(
+        &self,
+        event: &EventName,
+        quantity: usize,
+        hold: NewHold,
+        policy: &ReservationPolicy,
+        now: Timestamp,
+    ) -> Result<BestAvailable, TicketError> {
+        let mut connection = self.pool.checkout()?;
+        crate::best_available::hold(&mut connection, event, quantity, hold, policy, now)
+    }
 }
 
 /// One statement: lock up to `limit` lapsed holds through the partial index on
@@ -134,7 +184,7 @@ fn expire_lapsed(
         return Ok(0);
     }
     // Expiry always writes `Write::ExpireHold`: only its guard is taken from the command.
-    let from = Command::Expire.write(now).from;
+    let expire = Command::Expire.write(now);
     // The literal (not a bound parameter) lets the planner match the partial index's
     // `WHERE reservation_status = 'TENTATIVE'` in every plan, generic ones included.
     let tentative = dsl::sql::<Nullable<Text>>(&format!("'{}'", ReservationStatus::Tentative));
@@ -153,7 +203,7 @@ fn expire_lapsed(
     // new rows each time (rows this statement already wrote are skipped on a rescan).
     let target = t::tickets
         .filter(t::id.eq_any(dsl::array(picked)))
-        .filter(guard(from, now));
+        .filter(guard(&expire, now));
     let expired = diesel::update(target)
         .set(expire_hold())
         .execute(connection)
@@ -175,8 +225,8 @@ diesel::define_sql_function! {
     fn greatest(a: Nullable<Timestamptz>, b: Nullable<Timestamptz>) -> Nullable<Timestamptz>;
 }
 
-/// Stores `guarded.write` on ticket `id` if its stored reservation is, at `now`, in one
-/// of the phases `guarded.from`; answers the row written, or `None` if the guard (or the
+/// Stores `guarded.write` on ticket `id` if its stored reservation passes the guard at
+/// `now` (see `phases::guard`); answers the row written, or `None` if the guard (or the
 /// id) matched nothing. One statement per set of columns written, each with the same
 /// guard shape, so that every statement's SQL is fixed and prepared once per connection.
 fn guarded_write(
@@ -189,24 +239,23 @@ fn guarded_write(
 
     let target = t::tickets
         .filter(t::id.eq(id.get()))
-        .filter(guard(guarded.from, now));
-    let statement = diesel::update(target);
+        .filter(guard(&guarded, now));
     let written = match guarded.write {
         // A hold and a release both replace the whole reservation (a release with NULLs):
         // one statement type, so one prepared statement.
-        Write::StartHold(hold) => statement
-            .set(replace_reservation(Some(hold)))
+        Write::StartHold(hold) => diesel::update(target)
+            .set(reservation_columns(Reservation::Tentative(hold)))
             .returning(TicketRow::as_returning())
             .prepared()
             .get_result(connection),
-        Write::Clear => statement
-            .set(replace_reservation(None))
+        Write::Clear => diesel::update(target)
+            .set(reservation_columns(Reservation::Unreserved))
             .returning(TicketRow::as_returning())
             .prepared()
             .get_result(connection),
         // A sale cannot precede its hold: the same `max` as `GuardedWrite::apply`, taken
         // against the stored hold rather than one read earlier.
-        Write::ConfirmHold { confirmed_at } => statement
+        Write::ConfirmHold { confirmed_at } => diesel::update(target)
             .set((
                 t::reservation_status.eq(status(ReservationStatus::Confirmed)),
                 t::reservation_confirmed_at
@@ -216,30 +265,24 @@ fn guarded_write(
             .returning(TicketRow::as_returning())
             .prepared()
             .get_result(connection),
-        Write::ExpireHold => statement
+        // `Hold::until`: the hold must still end after it starts.
+        Write::ExtendHold { expires_at } => {
+            diesel::update(target.filter(t::reservation_created_at.lt(expires_at)))
+                .set((
+                    t::reservation_expires_at.eq(expires_at),
+                    t::updated_at.eq(dsl::now),
+                ))
+                .returning(TicketRow::as_returning())
+                .prepared()
+                .get_result(connection)
+        }
+        Write::ExpireHold => diesel::update(target)
             .set(expire_hold())
             .returning(TicketRow::as_returning())
             .prepared()
             .get_result(connection),
     };
     written.optional().map_err(storage_error)
-}
-
-/// The changes of [`Write::StartHold`] (`Some`) and [`Write::Clear`] (`None`): every
-/// reservation column, derived from the hold.
-#[dsl::auto_type]
-fn replace_reservation(hold: Option<Hold>) -> _ {
-    let tentative: Option<&'static str> = hold.and(status(ReservationStatus::Tentative));
-    let created_at: Option<Timestamp> = hold.map(|hold| hold.created_at());
-    let expires_at: Option<Timestamp> = hold.map(|hold| hold.expires_at());
-    let confirmed_at: Option<Timestamp> = None;
-    (
-        tickets::reservation_status.eq(tentative),
-        tickets::reservation_created_at.eq(created_at),
-        tickets::reservation_expires_at.eq(expires_at),
-        tickets::reservation_confirmed_at.eq(confirmed_at),
-        tickets::updated_at.eq(dsl::now),
-    )
 }
 
 /// The changes of [`Write::ExpireHold`], shared by a command's write and the sweeper's.

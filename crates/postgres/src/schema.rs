@@ -11,5 +11,7 @@ diesel::table! {
         reservation_confirmed_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        hold_id -> Nullable<Uuid>,
+        hold_token_digest -> Nullable<Bytea>,
     }
 }

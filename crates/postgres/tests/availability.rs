@@ -9,7 +9,8 @@ use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use common::{at, new_ticket};
-use ticketing_domain::{Command, TicketId};
+use ticketing_domain::{Command, EventName, Proof, TicketId, TicketSet};
+use ticketing_ports::testing::{owner_proof, policy, reserve, OWNER};
 use ticketing_ports::{TicketError, TicketRepository};
 use ticketing_postgres::test_db::TestDatabase;
 use ticketing_postgres::{
@@ -38,9 +39,11 @@ fn an_unreachable_database_answers_unavailable_within_the_checkout_timeout() {
     .expect("the pool is built without connecting");
     let repository = PgTicketRepository::new(pool);
     let id = TicketId::new(1).unwrap();
+    let set = TicketSet::new(&[id], 10).unwrap();
+    let event = EventName::parse("Opening Night").unwrap();
 
     type Call<'a> = Box<dyn Fn() -> Result<(), TicketError> + 'a>;
-    let calls: [(&str, Call); 4] = [
+    let calls: [(&str, Call); 8] = [
         (
             "create",
             Box::new(|| repository.create(&new_ticket()).map(drop)),
@@ -48,9 +51,41 @@ fn an_unreachable_database_answers_unavailable_within_the_checkout_timeout() {
         ("find", Box::new(|| repository.find(id).map(drop))),
         (
             "apply",
-            Box::new(|| repository.apply(id, Command::Confirm, at(0)).map(drop)),
+            Box::new(|| {
+                repository
+                    .apply(id, Command::Confirm(Proof::ANONYMOUS), at(0))
+                    .map(drop)
+            }),
         ),
         ("check_health", Box::new(|| repository.check_health())),
+        (
+            "find_hold",
+            Box::new(|| repository.find_hold(OWNER.id).map(drop)),
+        ),
+        (
+            "apply_together",
+            Box::new(|| {
+                repository
+                    .apply_together(&set, reserve(60), at(0))
+                    .map(drop)
+            }),
+        ),
+        (
+            "apply_to_hold",
+            Box::new(|| {
+                repository
+                    .apply_to_hold(OWNER.id, Command::Confirm(owner_proof()), at(0))
+                    .map(drop)
+            }),
+        ),
+        (
+            "hold_best_available",
+            Box::new(|| {
+                repository
+                    .hold_best_available(&event, 2, OWNER, &policy(60), at(0))
+                    .map(drop)
+            }),
+        ),
     ];
     for (name, call) in calls {
         let started = Instant::now();

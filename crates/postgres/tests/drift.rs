@@ -6,8 +6,12 @@
 
 mod common;
 
-use common::{at, force_reservation, new_ticket};
-use ticketing_domain::{Phase, Timestamp};
+use chrono::TimeDelta;
+use common::{at, force_reservation, hold, new_ticket};
+use ticketing_domain::{
+    Command, Decision, Phase, Reservation, ReservationError, ReservationPolicy, Timestamp,
+};
+use ticketing_ports::testing::owner_proof;
 use ticketing_ports::{contract, TicketRepository};
 use ticketing_postgres::test_db::TestDatabase;
 
@@ -29,4 +33,26 @@ fn the_repository_decides_every_command_in_every_phase_as_the_domain_does() {
     for phase in Phase::ALL {
         assert!(phases_seen.contains(&phase), "no arrangement in {phase:?}");
     }
+}
+
+/// An extension that would end a hold before it starts (one placed by a clock running
+/// ahead) is refused as past the limit, as the domain decides, never written: the guard
+/// alone admits it, the write's own condition (`Hold::until`) does not.
+#[test]
+fn an_extension_ending_a_hold_before_it_starts_is_refused_not_written() {
+    let db = TestDatabase::new();
+    let repository = db.repository();
+    let ahead = Reservation::Tentative(hold(10, 70));
+    let extend = Command::Extend {
+        proof: owner_proof(),
+        by: TimeDelta::seconds(5),
+        policy: ReservationPolicy::from_ttl_seconds(60).unwrap(),
+    };
+    let id = repository.create(&new_ticket()).unwrap().id;
+    force_reservation(&db, id, &ahead);
+    assert!(matches!(
+        extend.decide(&ahead, at(0)),
+        Decision::Refuse(ReservationError::ExtensionLimit { .. })
+    ));
+    contract::check_applied_as_decided(&repository, id, ahead, extend, at(0));
 }

@@ -9,10 +9,13 @@ mod common;
 use std::sync::Arc;
 
 use chrono::TimeDelta;
-use common::{at, hold, new_ticket};
+use common::{at, new_ticket};
 use metrics_exporter_prometheus::PrometheusBuilder;
-use ticketing_domain::{ManualClock, Reservation, ReservationError, ReservationPolicy};
-use ticketing_ports::{TicketError, TicketService};
+use ticketing_domain::{
+    Hold, ManualClock, NewHold, Reservation, ReservationError, ReservationPolicy,
+};
+use ticketing_ports::testing::OWNER;
+use ticketing_ports::{HoldToken, TicketError, TicketService};
 use ticketing_postgres::test_db::TestDatabase;
 
 const SERIES: &str = r#"reservations_expired_total{by="confirm"}"#;
@@ -34,12 +37,18 @@ fn a_confirm_that_records_a_lapsed_hold_counts_one_expiry() {
         ReservationPolicy::from_ttl_seconds(60).unwrap(),
     );
     let id = service.create_ticket(&new_ticket()).unwrap().ticket.id;
-    common::force_reservation(&db, id, &Reservation::Tentative(hold(0, 60)));
+    let token = HoldToken::presented("the buyer's token");
+    let owner = NewHold {
+        owner: token.digest(),
+        ..OWNER
+    };
+    let hold = Hold::new(owner, at(0), at(60)).unwrap();
+    common::force_reservation(&db, id, &Reservation::Tentative(hold));
 
     // A recorder local to this thread: the use case runs here, synchronously.
     let recorder = PrometheusBuilder::new().build_recorder();
     let handle = recorder.handle();
-    let confirm = || service.confirm(id);
+    let confirm = || service.confirm(id, Some(&token));
     let first = metrics::with_local_recorder(&recorder, confirm);
     assert!(matches!(
         first,
@@ -48,7 +57,7 @@ fn a_confirm_that_records_a_lapsed_hold_counts_one_expiry() {
     assert_eq!(expired_by_confirm(&handle.render()), Some(1));
     assert_eq!(
         service.ticket(id).unwrap().ticket.reservation,
-        Reservation::Expired(hold(0, 60))
+        Reservation::Expired(hold)
     );
 
     // Already EXPIRED: refused the same way, nothing written, nothing counted.

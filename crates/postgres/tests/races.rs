@@ -5,18 +5,18 @@
 
 mod common;
 
-use std::sync::{Arc, Barrier};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use chrono::TimeDelta;
-use common::{at, new_ticket};
+use common::{at, new_ticket, race};
 use ticketing_domain::{
-    Command, ManualClock, Reservation, ReservationError, ReservationPolicy, TicketId,
+    Command, HoldId, ManualClock, NewHold, Reservation, ReservationError, ReservationPolicy,
+    TicketId, TokenDigest,
 };
+use ticketing_ports::testing::{owner_proof, OWNER};
 use ticketing_ports::{Outcome, TicketError, TicketRepository, TicketService};
 use ticketing_postgres::test_db::TestDatabase;
-use ticketing_postgres::{PgPool, PgTicketRepository};
+use ticketing_postgres::PgTicketRepository;
 
 const RESERVERS: usize = 64;
 const CONFIRMERS: usize = 32;
@@ -24,43 +24,20 @@ const CONFIRMERS: usize = 32;
 /// without crowding a server other test processes use too.
 const CONNECTIONS: u32 = 24;
 
+fn warm_repository(db: &TestDatabase) -> PgTicketRepository {
+    common::warm_repository(db, CONNECTIONS)
+}
+
 fn policy() -> ReservationPolicy {
     ReservationPolicy::from_ttl_seconds(60).unwrap()
 }
 
-/// A repository whose pool has all its connections open, so the threads race in
-/// PostgreSQL rather than in the pool's connection set-up.
-fn warm_repository(db: &TestDatabase) -> PgTicketRepository {
-    let pool: PgPool = db.pool_with(ticketing_postgres::PoolSettings {
-        max_size: CONNECTIONS,
-        min_idle: Some(CONNECTIONS),
-        ..db.settings()
-    });
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while pool.state().idle_connections < CONNECTIONS {
-        assert!(Instant::now() < deadline, "pool never warmed: {pool:?}");
-        thread::sleep(Duration::from_millis(20));
+/// The `i`-th buyer's hold: an id and a token digest of its own.
+fn buyer(i: usize) -> NewHold {
+    NewHold {
+        id: HoldId::from_uuid(uuid::Uuid::from_u128(0x100 + i as u128)),
+        owner: TokenDigest::from_bytes([i as u8; 32]),
     }
-    PgTicketRepository::new(pool)
-}
-
-/// Runs `task(i)` on `threads` threads released at once; answers the results by `i`.
-fn race<T: Send + 'static>(
-    threads: usize,
-    task: impl Fn(usize) -> T + Send + Sync + 'static,
-) -> Vec<T> {
-    let barrier = Arc::new(Barrier::new(threads));
-    let task = Arc::new(task);
-    let handles: Vec<_> = (0..threads)
-        .map(|i| {
-            let (barrier, task) = (barrier.clone(), task.clone());
-            thread::spawn(move || {
-                barrier.wait();
-                task(i)
-            })
-        })
-        .collect();
-    handles.into_iter().map(|h| h.join().unwrap()).collect()
 }
 
 fn assert_exactly_one_hold(results: &[Result<Outcome, TicketError>], stored: &Reservation) {
@@ -98,7 +75,11 @@ fn of_64_threads_reserving_one_ticket_exactly_one_wins() {
         // Each thread's clock reads a little later than the one before, as in real life.
         let results = race(RESERVERS, move |i| {
             let now = at(round) + TimeDelta::microseconds(i as i64);
-            racing.apply(id, Command::Reserve(policy()), now)
+            let reserve = Command::Reserve {
+                hold: buyer(i),
+                policy: policy(),
+            };
+            racing.apply(id, reserve, now)
         });
         let stored = repository.find(id).unwrap().reservation;
         assert_exactly_one_hold(&results, &stored);
@@ -122,9 +103,12 @@ fn of_64_clients_reserving_through_the_service_exactly_one_wins() {
         let results: Vec<Result<Outcome, TicketError>> = views
             .into_iter()
             .map(|view| match view {
-                Ok(view) => {
-                    assert!(view.written, "{view:?}");
-                    Ok(Outcome::Written(view.ticket))
+                Ok(issued) => {
+                    let [ticket] = &issued.hold.tickets[..] else {
+                        panic!("a reserve holds one ticket: {issued:?}");
+                    };
+                    assert!(ticket.written, "{issued:?}");
+                    Ok(Outcome::Written(ticket.ticket.clone()))
                 }
                 Err(TicketError::Refused(error)) => Ok(Outcome::Refused(error)),
                 Err(other) => Err(other),
@@ -143,14 +127,16 @@ fn of_32_threads_confirming_one_hold_all_succeed_with_one_confirmed_at() {
     for round in 0..5 {
         let start = at(round * 100);
         let id: TicketId = repository.create(&new_ticket()).unwrap().id;
-        repository
-            .apply(id, Command::Reserve(policy()), start)
-            .unwrap();
+        let reserve = Command::Reserve {
+            hold: OWNER,
+            policy: policy(),
+        };
+        repository.apply(id, reserve, start).unwrap();
         let racing = repository.clone();
         // Different clocks, so that a second write of confirmed_at would show.
         let results = race(CONFIRMERS, move |i| {
             let now = start + TimeDelta::milliseconds(1 + i as i64);
-            racing.apply(id, Command::Confirm, now)
+            racing.apply(id, Command::Confirm(owner_proof()), now)
         });
         let stored = repository.find(id).unwrap().reservation;
         let Reservation::Confirmed { confirmed_at, .. } = stored else {

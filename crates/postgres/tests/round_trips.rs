@@ -9,10 +9,12 @@ mod common;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
+use chrono::TimeDelta;
 use common::{at, new_ticket};
 use diesel::connection::{set_default_instrumentation, Instrumentation, InstrumentationEvent};
-use ticketing_domain::{Command, ReservationPolicy};
-use ticketing_ports::{Outcome, TicketError, TicketRepository};
+use ticketing_domain::{Command, EventName, NewHold, Proof, ReservationPolicy, TicketSet};
+use ticketing_ports::testing::{owner_proof, OTHER, OWNER};
+use ticketing_ports::{BestAvailable, Outcome, TicketError, TicketRepository, TogetherOutcome};
 use ticketing_postgres::test_db::TestDatabase;
 use ticketing_postgres::{PgTicketRepository, PoolSettings};
 
@@ -67,8 +69,27 @@ fn written(outcome: Result<Outcome, TicketError>) -> bool {
     matches!(outcome, Ok(Outcome::Written(_)))
 }
 
+fn policy() -> ReservationPolicy {
+    ReservationPolicy::from_ttl_seconds(600).unwrap()
+}
+
 fn reserve() -> Command {
-    Command::Reserve(ReservationPolicy::from_ttl_seconds(600).unwrap())
+    reserve_for(OWNER)
+}
+
+fn reserve_for(hold: NewHold) -> Command {
+    Command::Reserve {
+        hold,
+        policy: policy(),
+    }
+}
+
+fn extend(seconds: i64) -> Command {
+    Command::Extend {
+        proof: owner_proof(),
+        by: TimeDelta::seconds(seconds),
+        policy: policy(),
+    }
 }
 
 #[test]
@@ -96,26 +117,30 @@ fn a_reservation_is_one_statement_prepared_once_per_connection() {
     );
 }
 
-/// The guarded writes are found in the statement cache by their type, not their text:
-/// every write sent, whatever its values, must render exactly the SQL its type was
-/// prepared with, or a connection would run another statement than the one asked for.
+/// The guarded writes, the writes of several tickets and best available are found in
+/// the statement cache by their type, not their text: every write sent, whatever its
+/// values, must render exactly the SQL its type was prepared with, or a connection would
+/// run another statement than the one asked for.
 #[test]
 fn every_write_renders_the_sql_it_was_prepared_with() {
     let _serial = recording();
     let db = TestDatabase::new();
     let repository = one_connection(&db);
-    let [a, b, c] = [(); 3].map(|()| repository.create(&new_ticket()).unwrap().id);
+    let [a, b, c, d, e] = [(); 5].map(|()| repository.create(&new_ticket()).unwrap().id);
     let ttl = 600;
+    let confirm = Command::Confirm(owner_proof());
+    let release = Command::Release(owner_proof());
 
     // Every kind of write, from different phases and with different values.
     repository.apply(a, reserve(), at(0)).unwrap();
-    repository.apply(a, Command::Confirm, at(1)).unwrap();
-    repository.apply(a, Command::Confirm, at(2)).unwrap();
+    repository.apply(a, extend(60), at(1)).unwrap();
+    repository.apply(a, confirm, at(1)).unwrap();
+    repository.apply(a, confirm, at(2)).unwrap();
     repository.apply(b, reserve(), at(3)).unwrap();
-    repository.apply(b, Command::Release, at(4)).unwrap();
+    repository.apply(b, release, at(4)).unwrap();
     repository.apply(b, reserve(), at(5)).unwrap();
     assert!(matches!(
-        repository.apply(b, Command::Confirm, at(5 + ttl + 1)),
+        repository.apply(b, confirm, at(5 + ttl + 1)),
         Ok(Outcome::RecordedThenRefused(_))
     ));
     repository.apply(b, reserve(), at(5 + ttl + 2)).unwrap();
@@ -124,26 +149,75 @@ fn every_write_renders_the_sql_it_was_prepared_with() {
         repository.apply(c, reserve(), at(7)),
         Ok(Outcome::Refused(_))
     ));
+    repository.apply(c, extend(30), at(8)).unwrap();
     repository.apply(c, reserve(), at(6 + ttl)).unwrap();
+
+    let together = TicketSet::new(&[d, e], 10).unwrap();
+    let theirs = |command| repository.apply_to_hold(OTHER.id, command, at(20)).unwrap();
+    repository
+        .apply_together(&together, reserve_for(OTHER), at(10))
+        .unwrap();
+    let other_proof = Proof::token(OTHER.owner);
+    let extended = theirs(Command::Extend {
+        proof: other_proof,
+        by: TimeDelta::seconds(100),
+        policy: policy(),
+    });
+    assert!(
+        matches!(extended, TogetherOutcome::Written(_)),
+        "{extended:?}"
+    );
+    assert!(matches!(
+        theirs(Command::Release(other_proof)),
+        TogetherOutcome::Written(_)
+    ));
+    repository
+        .apply_together(&together, reserve_for(OTHER), at(30))
+        .unwrap();
+    assert!(matches!(
+        theirs(Command::Confirm(other_proof)),
+        TogetherOutcome::Written(_)
+    ));
+    let event = EventName::parse("Opening Night").unwrap();
+    // Two more tickets to pick from, every other one being held or sold by now.
+    for _ in 0..2 {
+        repository.create(&new_ticket()).unwrap();
+    }
+    for now in [at(40), at(41)] {
+        let best = repository
+            .hold_best_available(&event, 1, OWNER, &policy(), now)
+            .unwrap();
+        assert!(matches!(best, BestAvailable::Held(_)), "{best:?}");
+    }
+    assert_eq!(
+        repository
+            .hold_best_available(&event, 2, OWNER, &policy(), at(42))
+            .unwrap(),
+        BestAvailable::TooFew { available: 0 }
+    );
 
     let events = take_events();
     let prepared: Vec<&str> = events
         .iter()
         .filter_map(|event| event.strip_prefix("PREPARE "))
         .collect();
-    let prepared_updates = prepared.iter().filter(|sql| sql.starts_with("UPDATE"));
-    // Hold, sale, expiry; a release binds NULLs into the very statement a hold uses.
-    assert_eq!(prepared_updates.count(), 3, "{events:#?}");
+    fn is_write(sql: &str) -> bool {
+        sql.starts_with("UPDATE") || sql.starts_with("WITH")
+    }
+    // Hold or release (a release binds NULLs into the very statement a hold uses), sale,
+    // extension, expiry; the state of several tickets; best available, skipping tickets
+    // being written and (after a short pick) waiting for them.
+    let prepared_writes = prepared.iter().filter(|sql| is_write(sql)).count();
+    assert_eq!(prepared_writes, 7, "{events:#?}");
     for sent in events
         .iter()
         .filter_map(|event| event.strip_prefix("SEND "))
+        .filter(|sql| is_write(sql))
     {
-        if sent.starts_with("UPDATE") {
-            assert!(
-                prepared.contains(&sent),
-                "not prepared as sent: {sent}\n{events:#?}"
-            );
-        }
+        assert!(
+            prepared.contains(&sent),
+            "not prepared as sent: {sent}\n{events:#?}"
+        );
     }
 }
 

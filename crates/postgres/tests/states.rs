@@ -7,8 +7,9 @@
 
 mod common;
 
-use common::{at, force_reservation, hold, new_ticket, sql_time};
-use ticketing_domain::{Command, Reservation};
+use common::{at, force_reservation, hold, new_ticket, sql_digest, sql_time};
+use ticketing_domain::{Command, Proof, Reservation};
+use ticketing_ports::testing::OWNER;
 use ticketing_ports::{TicketError, TicketRepository};
 use ticketing_postgres::test_db::TestDatabase;
 
@@ -39,6 +40,13 @@ fn check_constraints_refuse_rows_no_command_could_write() {
         .unwrap();
     let (c, e, k) = (sql_time(at(0)), sql_time(at(60)), sql_time(at(30)));
     let early = sql_time(at(-1));
+    // A hold's id and token digest: rows with a status carry them, or only the hold
+    // constraints would refuse them.
+    let h = format!(
+        "hold_id = '{}'::uuid, hold_token_digest = {}",
+        OWNER.id,
+        sql_digest(&OWNER.owner)
+    );
     let refused = [
         ("event_name = ''", "tickets_event_name_length"),
         ("event_name = repeat('x', 201)", "tickets_event_name_length"),
@@ -47,11 +55,11 @@ fn check_constraints_refuse_rows_no_command_could_write() {
         ("seat = repeat('x', 51)", "tickets_seat_length"),
         ("seat = '   '", "tickets_seat_not_blank"),
         (
-            "reservation_status = 'HELD'",
+            &format!("reservation_status = 'HELD', {h}"),
             "tickets_reservation_status_known",
         ),
         (
-            "reservation_status = 'tentative'",
+            &format!("reservation_status = 'tentative', {h}"),
             "tickets_reservation_status_known",
         ),
         (
@@ -63,54 +71,77 @@ fn check_constraints_refuse_rows_no_command_could_write() {
             "tickets_reservation_timestamps_match_status",
         ),
         (
-            &format!("reservation_status = 'TENTATIVE', reservation_created_at = {c}"),
+            &format!("reservation_status = 'TENTATIVE', reservation_created_at = {c}, {h}"),
             "tickets_reservation_timestamps_match_status",
         ),
         (
             &format!(
                 "reservation_status = 'TENTATIVE', reservation_created_at = {c}, \
-                 reservation_expires_at = {e}, reservation_confirmed_at = {k}"
+                 reservation_expires_at = {e}, reservation_confirmed_at = {k}, {h}"
             ),
             "tickets_reservation_timestamps_match_status",
         ),
         (
             &format!(
                 "reservation_status = 'CONFIRMED', reservation_created_at = {c}, \
-                 reservation_expires_at = {e}"
+                 reservation_expires_at = {e}, {h}"
             ),
             "tickets_reservation_timestamps_match_status",
         ),
         (
-            &format!("reservation_status = 'EXPIRED', reservation_expires_at = {e}"),
+            &format!("reservation_status = 'EXPIRED', reservation_expires_at = {e}, {h}"),
             "tickets_reservation_timestamps_match_status",
         ),
         (
             &format!(
                 "reservation_status = 'TENTATIVE', reservation_created_at = {e}, \
-                 reservation_expires_at = {c}"
+                 reservation_expires_at = {c}, {h}"
             ),
             "tickets_reservation_expires_after_created",
         ),
         (
             &format!(
                 "reservation_status = 'EXPIRED', reservation_created_at = {c}, \
-                 reservation_expires_at = {c}"
+                 reservation_expires_at = {c}, {h}"
             ),
             "tickets_reservation_expires_after_created",
         ),
         (
             &format!(
                 "reservation_status = 'CONFIRMED', reservation_created_at = {c}, \
-                 reservation_expires_at = {e}, reservation_confirmed_at = {e}"
+                 reservation_expires_at = {e}, reservation_confirmed_at = {e}, {h}"
             ),
             "tickets_reservation_confirmed_within_hold",
         ),
         (
             &format!(
                 "reservation_status = 'CONFIRMED', reservation_created_at = {c}, \
-                 reservation_expires_at = {e}, reservation_confirmed_at = {early}"
+                 reservation_expires_at = {e}, reservation_confirmed_at = {early}, {h}"
             ),
             "tickets_reservation_confirmed_within_hold",
+        ),
+        (
+            &format!(
+                "reservation_status = 'TENTATIVE', reservation_created_at = {c}, \
+                 reservation_expires_at = {e}"
+            ),
+            "tickets_hold_matches_status",
+        ),
+        (
+            &format!(
+                "reservation_status = 'TENTATIVE', reservation_created_at = {c}, \
+                 reservation_expires_at = {e}, hold_id = gen_random_uuid()"
+            ),
+            "tickets_hold_matches_status",
+        ),
+        (&h, "tickets_hold_matches_status"),
+        (
+            &format!(
+                "reservation_status = 'TENTATIVE', reservation_created_at = {c}, \
+                 reservation_expires_at = {e}, hold_id = gen_random_uuid(), \
+                 hold_token_digest = '\\x0102'::bytea"
+            ),
+            "tickets_hold_token_digest_length",
         ),
     ];
     for (assignments, constraint) in refused {
@@ -128,14 +159,15 @@ fn check_constraints_refuse_rows_no_command_could_write() {
         "event_name = repeat('é', 200), seat = repeat('ü', 50)".to_owned(),
         format!(
             "reservation_status = 'TENTATIVE', reservation_created_at = {c}, \
-             reservation_expires_at = {e}"
+             reservation_expires_at = {e}, {h}"
         ),
         format!(
             "reservation_status = 'CONFIRMED', reservation_created_at = {c}, \
-             reservation_expires_at = {e}, reservation_confirmed_at = {c}"
+             reservation_expires_at = {e}, reservation_confirmed_at = {c}, {h}"
         ),
         "reservation_status = NULL, reservation_created_at = NULL, \
-         reservation_expires_at = NULL, reservation_confirmed_at = NULL, seat = NULL"
+         reservation_expires_at = NULL, reservation_confirmed_at = NULL, seat = NULL, \
+         hold_id = NULL, hold_token_digest = NULL"
             .to_owned(),
     ];
     for assignments in accepted {
@@ -148,8 +180,15 @@ fn check_constraints_refuse_rows_no_command_could_write() {
 fn a_row_the_domain_cannot_represent_is_unexpected_never_a_default() {
     let db = TestDatabase::new();
     let repository = db.repository();
-    let blank = repository.create(&new_ticket()).unwrap().id;
-    let unknown = repository.create(&new_ticket()).unwrap().id;
+    let [blank, unknown, half_a_hold, short_digest] =
+        [(); 4].map(|()| repository.create(&new_ticket()).unwrap().id);
+    let held = |id| {
+        format!(
+            "reservation_created_at = {}, reservation_expires_at = {} WHERE id = {id}",
+            sql_time(at(0)),
+            sql_time(at(60))
+        )
+    };
     // An em space passes the table's ASCII blank check but is blank to the domain.
     db.execute(&format!(
         "UPDATE tickets SET event_name = E'\\u2003' WHERE id = {blank}"
@@ -157,23 +196,41 @@ fn a_row_the_domain_cannot_represent_is_unexpected_never_a_default() {
     .unwrap();
     db.execute(&format!(
         "ALTER TABLE tickets DROP CONSTRAINT tickets_reservation_status_known; \
-         UPDATE tickets SET reservation_status = 'HELD', reservation_created_at = {}, \
-         reservation_expires_at = {} WHERE id = {unknown}",
-        sql_time(at(0)),
-        sql_time(at(60))
+         UPDATE tickets SET reservation_status = 'HELD', hold_id = gen_random_uuid(), \
+         hold_token_digest = sha256('x'), {}",
+        held(unknown)
     ))
     .unwrap();
-    for id in [blank, unknown] {
-        assert!(matches!(
-            repository.find(id),
-            Err(TicketError::Unexpected(_))
-        ));
-        assert!(matches!(
-            repository.apply(id, Command::Confirm, at(1)),
-            Err(TicketError::Unexpected(_))
-        ));
+    db.execute(&format!(
+        "ALTER TABLE tickets DROP CONSTRAINT tickets_hold_matches_status; \
+         UPDATE tickets SET reservation_status = 'TENTATIVE', hold_id = gen_random_uuid(), {}",
+        held(half_a_hold)
+    ))
+    .unwrap();
+    db.execute(&format!(
+        "ALTER TABLE tickets DROP CONSTRAINT tickets_hold_token_digest_length; \
+         UPDATE tickets SET reservation_status = 'TENTATIVE', hold_id = gen_random_uuid(), \
+         hold_token_digest = '\\x0102'::bytea, {}",
+        held(short_digest)
+    ))
+    .unwrap();
+    for id in [blank, unknown, half_a_hold, short_digest] {
+        assert!(
+            matches!(repository.find(id), Err(TicketError::Unexpected(_))),
+            "{id}"
+        );
+        assert!(
+            matches!(
+                repository.apply(id, Command::Confirm(Proof::ANONYMOUS), at(1)),
+                Err(TicketError::Unexpected(_))
+            ),
+            "{id}"
+        );
     }
     let error = repository.find(unknown).unwrap_err();
     let chain = format!("{:?}", anyhow::Error::from(error));
     assert!(chain.contains("HELD"), "the cause is kept: {chain}");
+    let error = repository.find(half_a_hold).unwrap_err();
+    let chain = format!("{:?}", anyhow::Error::from(error));
+    assert!(chain.contains("token digest"), "the cause is kept: {chain}");
 }

@@ -13,23 +13,27 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use chrono::TimeDelta;
-use common::{at, sql_time};
+use common::{at, sql_digest, sql_time};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use ticketing_domain::{Command, Reservation, ReservationError, TicketId, Timestamp};
+use ticketing_ports::testing::{owner_proof, OWNER};
 use ticketing_ports::{Outcome, TicketRepository};
 use ticketing_postgres::test_db::TestDatabase;
 use ticketing_postgres::{PgTicketRepository, PoolSettings};
 
-/// Inserts `count` tentative holds expiring at `expires_at` (created a minute before)
-/// in one statement; answers nothing, the ids follow the ones already there.
+/// Inserts `count` tentative holds of one ticket each, all [`OWNER`]'s token's, expiring
+/// at `expires_at` (created a minute before) in one statement; answers nothing, the ids
+/// follow the ones already there.
 fn insert_holds(db: &TestDatabase, count: usize, expires_at: Timestamp) {
     db.execute(&format!(
         "INSERT INTO tickets (event_name, reservation_status, reservation_created_at, \
-         reservation_expires_at) SELECT 'Sweep', 'TENTATIVE', {created}, {expires} \
+         reservation_expires_at, hold_id, hold_token_digest) \
+         SELECT 'Sweep', 'TENTATIVE', {created}, {expires}, gen_random_uuid(), {digest} \
          FROM generate_series(1, {count})",
         created = sql_time(expires_at - TimeDelta::seconds(60)),
         expires = sql_time(expires_at),
+        digest = sql_digest(&OWNER.owner),
     ))
     .unwrap();
 }
@@ -152,7 +156,10 @@ fn confirms_racing_sweeps_never_lose_a_sale_nor_double_count() {
                     .filter(|id| (*id as usize) % CONFIRMERS == c)
                     .map(|id| {
                         let id = TicketId::new(id).unwrap();
-                        (id, repository.apply(id, Command::Confirm, confirm_at))
+                        (
+                            id,
+                            repository.apply(id, Command::Confirm(owner_proof()), confirm_at),
+                        )
                     })
                     .collect::<Vec<_>>()
             })
