@@ -208,15 +208,19 @@ impl Settings {
             })?;
         let reservation = match raw.reservation.max_hold_seconds {
             None => reservation,
-            Some(seconds) => reservation.with_max_hold_seconds(seconds).map_err(|error| {
-                invalid("reservation.max_hold_seconds", &seconds, &error)
-            })?,
+            Some(seconds) => reservation
+                .with_max_hold_seconds(seconds)
+                .map_err(|error| invalid("reservation.max_hold_seconds", &seconds, &error))?,
         };
         let tickets_per_hold = raw.reservation.max_tickets_per_hold;
         let reservation = reservation
             .with_max_tickets_per_hold(tickets_per_hold)
             .map_err(|error| {
-                invalid("reservation.max_tickets_per_hold", &tickets_per_hold, &error)
+                invalid(
+                    "reservation.max_tickets_per_hold",
+                    &tickets_per_hold,
+                    &error,
+                )
             })?;
         if let Err(error) = raw.database.pool_settings().check() {
             let (key, value) = match error {

@@ -47,11 +47,10 @@ impl Application {
             crate::metrics::renderer(crate::metrics::install_recorder(), pool.clone());
         let repository: Arc<dyn TicketRepository> = Arc::new(PgTicketRepository::new(pool));
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let service: Arc<TicketUseCases> =
-            Arc::new(
-                TicketService::new(repository, clock, settings.reservation)
-                    .requiring_hold_token(settings.require_hold_token),
-            );
+        let service: Arc<TicketUseCases> = Arc::new(
+            TicketService::new(repository, clock, settings.reservation)
+                .requiring_hold_token(settings.require_hold_token),
+        );
         let sweeper = crate::sweeper::Sweeper::spawn(service.clone(), settings.sweeper);
 
         let server_settings = &settings.server;
