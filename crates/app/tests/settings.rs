@@ -221,3 +221,160 @@ fn pool_rules_name_the_key_and_its_value() {
         "{text}"
     );
 }
+
+#[test]
+fn hold_settings_default_to_900_s_10_tickets_and_tokens_required() {
+    let settings = load(&[]).unwrap();
+    assert_eq!(settings.reservation.max_hold().num_seconds(), 900);
+    assert_eq!(settings.reservation.max_tickets_per_hold(), 10);
+    assert!(settings.require_hold_token);
+    // Also with no file at all: the compiled-in defaults.
+    let nowhere = std::env::temp_dir().join(format!("ticketing-no-holds-{}", std::process::id()));
+    let compiled = Settings::load(&SettingsSource {
+        config_dir: nowhere,
+        env: HashMap::new(),
+    })
+    .unwrap();
+    assert!(compiled.require_hold_token);
+    assert_eq!(compiled.reservation.max_tickets_per_hold(), 10);
+    assert_eq!(compiled.reservation.max_hold().num_seconds(), 900);
+    // Unset, the cap is the TTL when that is longer than 900 s.
+    let settings = load(&[("RESERVATION_TTL_SECONDS", "1200")]).unwrap();
+    assert_eq!(settings.reservation.max_hold().num_seconds(), 1200);
+}
+
+#[test]
+fn hold_settings_come_from_the_environment() {
+    let settings = load(&[
+        ("APP__RESERVATION__MAX_HOLD_SECONDS", "300"),
+        ("APP__RESERVATION__MAX_TICKETS_PER_HOLD", "4"),
+        ("APP__RESERVATION__REQUIRE_HOLD_TOKEN", "false"),
+    ])
+    .unwrap();
+    assert_eq!(settings.reservation.max_hold().num_seconds(), 300);
+    assert_eq!(settings.reservation.max_tickets_per_hold(), 4);
+    assert!(!settings.require_hold_token);
+    // The bounds themselves are allowed.
+    let settings = load(&[
+        ("APP__RESERVATION__MAX_HOLD_SECONDS", "60"),
+        ("APP__RESERVATION__MAX_TICKETS_PER_HOLD", "1000"),
+        ("APP__RESERVATION__REQUIRE_HOLD_TOKEN", "true"),
+    ])
+    .unwrap();
+    assert_eq!(settings.reservation.max_hold().num_seconds(), 60);
+    assert_eq!(settings.reservation.max_tickets_per_hold(), 1000);
+    assert!(settings.require_hold_token);
+}
+
+/// A config directory with the shipped `default.toml` and `{environment}.toml` holding
+/// `overlay`; answers the settings it loads (or why not).
+fn load_with_overlay(
+    environment: &str,
+    overlay: &str,
+) -> Result<Settings, ticketing_app::settings::SettingsError> {
+    let dir = std::env::temp_dir().join(format!(
+        "ticketing-settings-{environment}-{}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(
+        shipped_config_dir().join("default.toml"),
+        dir.join("default.toml"),
+    )
+    .unwrap();
+    std::fs::write(dir.join(format!("{environment}.toml")), overlay).unwrap();
+    let result = Settings::load(&SettingsSource {
+        config_dir: dir.clone(),
+        env: HashMap::from([("APP_ENV".to_owned(), environment.to_owned())]),
+    });
+    std::fs::remove_dir_all(&dir).unwrap();
+    result
+}
+
+#[test]
+fn hold_settings_come_from_a_file_and_bad_ones_name_it() {
+    let settings = load_with_overlay(
+        "holds",
+        "[reservation]\nmax_hold_seconds = 1800\nmax_tickets_per_hold = 25\n\
+         require_hold_token = false\n",
+    )
+    .unwrap();
+    assert_eq!(settings.reservation.max_hold().num_seconds(), 1800);
+    assert_eq!(settings.reservation.max_tickets_per_hold(), 25);
+    assert!(!settings.require_hold_token);
+
+    let text = load_with_overlay("badholds", "[reservation]\nmax_tickets_per_hold = 0\n")
+        .unwrap_err()
+        .to_string();
+    assert!(text.contains("reservation.max_tickets_per_hold"), "{text}");
+    assert!(text.contains("badholds.toml"), "{text}");
+}
+
+#[test]
+fn bad_hold_settings_are_refused_naming_the_key_and_the_variable() {
+    let cases = [
+        // Below the TTL (60 s): a hold could not even last its first TTL.
+        (
+            "APP__RESERVATION__MAX_HOLD_SECONDS",
+            "59",
+            "reservation.max_hold_seconds",
+        ),
+        (
+            "APP__RESERVATION__MAX_HOLD_SECONDS",
+            "0",
+            "reservation.max_hold_seconds",
+        ),
+        (
+            "APP__RESERVATION__MAX_HOLD_SECONDS",
+            "86401",
+            "reservation.max_hold_seconds",
+        ),
+        (
+            "APP__RESERVATION__MAX_HOLD_SECONDS",
+            "soon",
+            "reservation.max_hold_seconds",
+        ),
+        (
+            "APP__RESERVATION__MAX_TICKETS_PER_HOLD",
+            "0",
+            "reservation.max_tickets_per_hold",
+        ),
+        (
+            "APP__RESERVATION__MAX_TICKETS_PER_HOLD",
+            "1001",
+            "reservation.max_tickets_per_hold",
+        ),
+        (
+            "APP__RESERVATION__MAX_TICKETS_PER_HOLD",
+            "-1",
+            "reservation.max_tickets_per_hold",
+        ),
+        (
+            "APP__RESERVATION__MAX_TICKETS_PER_HOLD",
+            "many",
+            "reservation.max_tickets_per_hold",
+        ),
+        (
+            "APP__RESERVATION__REQUIRE_HOLD_TOKEN",
+            "maybe",
+            "reservation.require_hold_token",
+        ),
+    ];
+    for (variable, value, key) in cases {
+        let text = error_text(&[(variable, value)]);
+        assert!(text.contains(key), "{variable}={value}: {text}");
+        assert!(
+            text.contains(&format!("environment variable {variable}")),
+            "{variable}={value}: {text}"
+        );
+    }
+    // Judged against the TTL in force, wherever that came from.
+    let text = error_text(&[
+        ("RESERVATION_TTL_SECONDS", "600"),
+        ("APP__RESERVATION__MAX_HOLD_SECONDS", "300"),
+    ]);
+    assert!(
+        text.contains("reservation.max_hold_seconds = 300"),
+        "{text}"
+    );
+}

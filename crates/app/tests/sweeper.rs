@@ -252,7 +252,14 @@ async fn the_service_sweeps_its_database_until_it_stops() {
     let now = ticketing_domain::SystemClock.now();
     let policy = ReservationPolicy::from_ttl_seconds(1).unwrap();
     repository
-        .apply(id, ticketing_domain::Command::Reserve(policy), now)
+        .apply(
+            id,
+            ticketing_domain::Command::Reserve {
+                hold: ticketing_ports::testing::OWNER,
+                policy,
+            },
+            now,
+        )
         .unwrap();
 
     // Expires after 1 s; the next sweep (every second) records it.

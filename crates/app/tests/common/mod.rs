@@ -90,7 +90,30 @@ impl TestApp {
 
     /// POSTs `body` as JSON (or nothing); answers the status and the JSON answer.
     pub(crate) async fn post(&self, path: &str, body: Option<Value>) -> (u16, Value) {
-        let request = self.client.post(format!("{}{path}", self.address));
+        self.send("POST", path, body, None).await
+    }
+
+    /// GETs `path`; answers the status and the JSON answer.
+    pub(crate) async fn get(&self, path: &str) -> (u16, Value) {
+        self.send("GET", path, None, None).await
+    }
+
+    /// Sends `method path` with `body` as JSON (or nothing) and, when given, `token` as
+    /// the `Hold-Token` header; answers the status and the JSON answer.
+    pub(crate) async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        token: Option<&str>,
+    ) -> (u16, Value) {
+        let method = awc::http::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.address));
+        if let Some(token) = token {
+            request = request.insert_header((HOLD_TOKEN, token));
+        }
         let mut response = match body {
             Some(body) => request.send_json(&body).await.unwrap(),
             None => request.send().await.unwrap(),
@@ -98,16 +121,17 @@ impl TestApp {
         let json = response.json::<Value>().await.unwrap();
         (response.status().as_u16(), json)
     }
+}
 
-    /// GETs `path`; answers the status and the JSON answer.
-    pub(crate) async fn get(&self, path: &str) -> (u16, Value) {
-        let mut response = self
-            .client
-            .get(format!("{}{path}", self.address))
-            .send()
-            .await
-            .unwrap();
-        let json = response.json::<Value>().await.unwrap();
-        (response.status().as_u16(), json)
-    }
+/// The header a request proves it owns a hold with.
+pub(crate) const HOLD_TOKEN: &str = "Hold-Token";
+
+/// The token a 201 answer to `POST /api/tickets/{id}/reservation` or `POST /api/holds`
+/// handed out.
+pub(crate) fn token_of(created: &Value) -> String {
+    created["hold_token"]
+        .as_str()
+        .or_else(|| created["hold"]["hold_token"].as_str())
+        .unwrap_or_else(|| panic!("no hold token in {created}"))
+        .to_owned()
 }

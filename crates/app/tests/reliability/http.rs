@@ -33,9 +33,20 @@ pub(crate) fn request(
     path: &str,
     body: Option<&str>,
 ) -> io::Result<Answer> {
+    request_with_token(port, method, path, body, None)
+}
+
+/// [`request`], with `token` (when given) as the `Hold-Token` header.
+pub(crate) fn request_with_token(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    token: Option<&str>,
+) -> io::Result<Answer> {
     let mut connection = Connection::new(port);
     connection.keep_alive = false;
-    connection.send(method, path, body)
+    connection.send_with_token(method, path, body, token)
 }
 
 /// `GET path` on a fresh connection, answering the status and the body as text.
@@ -76,14 +87,31 @@ impl Connection {
         path: &str,
         body: Option<&str>,
     ) -> io::Result<Answer> {
-        let result = self.exchange(method, path, body);
+        self.send_with_token(method, path, body, None)
+    }
+
+    /// [`send`](Self::send), with `token` (when given) as the `Hold-Token` header.
+    pub(crate) fn send_with_token(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+        token: Option<&str>,
+    ) -> io::Result<Answer> {
+        let result = self.exchange(method, path, body, token);
         if result.is_err() || !self.keep_alive {
             self.stream = None;
         }
         result
     }
 
-    fn exchange(&mut self, method: &str, path: &str, body: Option<&str>) -> io::Result<Answer> {
+    fn exchange(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+        token: Option<&str>,
+    ) -> io::Result<Answer> {
         let deadline = Instant::now() + CLIENT_TIMEOUT;
         if self.stream.is_none() {
             let stream = TcpStream::connect_timeout(&self.address, Duration::from_secs(5))?;
@@ -99,9 +127,12 @@ impl Connection {
         } else {
             "close"
         };
+        let token = token
+            .map(|token| format!("Hold-Token: {token}\r\n"))
+            .unwrap_or_default();
         let head = format!(
             "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: {connection}\r\n\
-             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+             {token}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
             body.len()
         );
         stream.set_write_timeout(Some(CLIENT_TIMEOUT))?;
