@@ -6,14 +6,20 @@ Usage: scripts/api_test_cases.sh BASE_URL [TTL_SECONDS]
   BASE_URL     e.g. http://127.0.0.1:8080
   TTL_SECONDS  the server's RESERVATION_TTL_SECONDS (default: $RESERVATION_TTL_SECONDS, else 60).
                With a TTL of 5 s or less the expiry cases run too (they wait TTL + 1 s).
+The server must run with the default reservation.max_hold_seconds (900) and
+max_tickets_per_hold (10), and require_hold_token on (the default), as ci-api-test.sh runs it.
 Needs python3 (3.11, standard library only).
 """
 # The walk is a table (WALK, then EXPIRY): rows run in order, and a Case row is one PASS/FAIL
 # line. To add a case, add a row: Case(name, method, path, body=..., headers={...},
-# status=..., ticket=... or error=..., checks=(...)). In a path, a header value or a name,
-# $created is the id in the response saved as `created` (save="created"), $created.field
-# another field of it; a row that checks earlier responses says use="name" instead of
-# sending a request.
+# status=..., ticket=... or hold=... or error=..., checks=(...)). In a path, a header value,
+# a body value or a name, $created is the id in the response saved as `created`
+# (save="created"), $created.field another field of it and $created.hold.hold_token a field
+# of a field; a body value that is nothing but one placeholder keeps the value's JSON type
+# ("$a" sends the id as a number). A row that checks earlier responses says use="name"
+# instead of sending a request. Acting on a hold needs its token, the Hold-Token header:
+# headers=reservation_token("held") sends $held.hold.hold_token (the "hold" of a
+# reservation's 201), headers=hold_token("pair") sends $pair.hold_token (a hold's 201).
 import http.client
 import json
 import os
@@ -24,6 +30,7 @@ import sys
 import threading
 import time
 import urllib.parse
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -43,6 +50,9 @@ STATUS_TIMESTAMPS = {
     "CONFIRMED": TIMESTAMPS,
 }
 ANY = "any"  # Case(ticket=ANY): a ticket whose status is not checked
+MISSING_HOLD = "00000000-0000-4000-8000-000000000000"  # a well-formed hold id, never handed out
+HOLD_KEYS = {"hold_id", "created_at", "expires_at", "expires_in_seconds", "tickets"}  # + hold_token in its 201
+RESERVATION_HOLD_KEYS = {"hold_id", "hold_token", "expires_at", "expires_in_seconds"}  # a reservation's "hold"
 _UNSET = object()
 
 
@@ -87,24 +97,30 @@ def send(base, method, path, body=None, headers=None):
 
 
 class Values:
-    """What $name and $name.field in a path, header or case name stand for."""
+    """What $name, $name.field and $name.field.field in a path, header, body or case name stand for."""
 
     def __init__(self, walk):
         self.walk = walk
 
-    def __getitem__(self, key):
+    def raw(self, key):
+        """The value itself (a number stays a number); None when it could not be had."""
         if key == "missing":
-            return str(MISSING_ID)
+            return MISSING_ID
+        if key == "missing_hold":
+            return MISSING_HOLD
         if key == "event":
             return self.walk.event
-        name, _, key_field = key.partition(".")
-        value = self.walk.value(name, key_field or "id")
+        name, *path = key.split(".")
+        return self.walk.value(name, *(path or ["id"]))
+
+    def __getitem__(self, key):
+        value = self.raw(key)
         # An id that could not be had must not turn the path into another route.
         return "missing-ticket" if value is None else str(value)
 
 
 class Placeholders(string.Template):
-    idpattern = r"[a-z][a-z0-9_]*(?:\.[a-z_]+)?"
+    idpattern = r"[a-z][a-z0-9_]*(?:\.[a-z_]+)*"
 
 
 # --- checks: each one raises AssertionError with a readable reason, or returns false --------
@@ -144,8 +160,90 @@ def is_ticket(t, status=ANY):
     return True
 
 
-def ticket(status):
+def exact_keys(value, keys, what):
+    assert isinstance(value, dict), f"{what} is not a JSON object"
+    missing, extra = keys - set(value), set(value) - keys
+    assert not missing and not extra, f"{what} keys: missing {sorted(missing)}, unexpected {sorted(extra)}"
+
+
+def is_hold_id(value):
+    assert isinstance(value, str), f"hold_id {value!r} is not a string"
+    try:
+        parsed = uuid.UUID(value)
+    except ValueError:
+        raise AssertionError(f"hold_id {value!r} is not a UUID") from None
+    assert str(parsed) == value, f"hold_id {value!r} is not a UUID in its hyphenated lower-case form"
+
+
+def is_token(value):
+    # 128 bits of URL-safe base64 take 22 characters.
+    assert isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9_-]{22,}", value), \
+        f"hold_token {value!r} is not URL-safe text of at least 128 bits"
+
+
+def seconds_left(value, created, expires, status):
+    """expires_in_seconds: a whole number of seconds, 0 once the hold is over."""
+    assert type(value) is int, f"expires_in_seconds {value!r} is not an integer"
+    lifetime = -(-(expires - created) // timedelta(seconds=1))  # rounded up
+    assert 0 <= value <= lifetime, f"expires_in_seconds {value} is outside 0..{lifetime}"
+    if status == "EXPIRED":
+        assert value == 0, f"expires_in_seconds {value} on an expired hold, expected 0"
+
+
+def is_reservation(t):
+    """A reservation's 201: a TENTATIVE ticket plus "hold", a hold of that one ticket."""
+    assert isinstance(t, dict) and isinstance(t.get("hold"), dict), 'no "hold" object in the body'
+    hold = t["hold"]
+    exact_keys(hold, RESERVATION_HOLD_KEYS, '"hold"')
+    is_hold_id(hold["hold_id"])
+    is_token(hold["hold_token"])
+    is_ticket({k: v for k, v in t.items() if k != "hold"}, "TENTATIVE")
+    assert ts(hold["expires_at"]) == ts(t["reservation_expires_at"]), \
+        f"hold.expires_at {hold['expires_at']} is not the ticket's {t['reservation_expires_at']}"
+    seconds_left(hold["expires_in_seconds"], ts(t["reservation_created_at"]), ts(hold["expires_at"]), "TENTATIVE")
+    return True
+
+
+def is_hold(b, status=ANY, issued=False):
+    """A hold: its keys (hold_token only in the 201 that created it), its tickets in id
+    order, each with `status` and the hold's created_at and expires_at (null once released)."""
+    exact_keys(b, HOLD_KEYS | ({"hold_token"} if issued else set()), "hold")
+    is_hold_id(b["hold_id"])
+    if issued:
+        is_token(b["hold_token"])
+    tickets = b["tickets"]
+    assert isinstance(tickets, list) and tickets, "tickets is not a non-empty list"
+    for t in tickets:
+        is_ticket(t, status)
+    ids = [t["id"] for t in tickets]
+    assert ids == sorted(set(ids)), f"ticket ids {ids} are not ascending and distinct"
+    if status is None:  # released: the tickets no longer carry the hold
+        assert b["created_at"] is None and b["expires_at"] is None, \
+            f"created_at {b['created_at']!r}, expires_at {b['expires_at']!r} of a released hold, expected null"
+        assert b["expires_in_seconds"] in (None, 0), f"expires_in_seconds {b['expires_in_seconds']!r} of a released hold"
+        return True
+    created, expires = ts(b["created_at"]), ts(b["expires_at"])
+    assert created < expires, f"created_at {b['created_at']} is not before expires_at {b['expires_at']}"
+    for t in tickets:
+        assert (ts(t["reservation_created_at"]), ts(t["reservation_expires_at"])) == (created, expires), \
+            f"ticket {t['id']} is held {t['reservation_created_at']}..{t['reservation_expires_at']}, " \
+            f"not the hold's {b['created_at']}..{b['expires_at']}"
+    if status != "CONFIRMED":
+        seconds_left(b["expires_in_seconds"], created, expires, status)
+    if status == "CONFIRMED":
+        sold_at = {ts(t["reservation_confirmed_at"]) for t in tickets}
+        assert len(sold_at) == 1, f"{len(sold_at)} different confirmed_at values in one hold"
+    return True
+
+
+def ticket(status, issued=False):
+    if issued:
+        return Check("reservation(b)", lambda r, w: is_reservation(r.body))
     return Check(f"ticket(b, {status!r})", lambda r, w: is_ticket(r.body, status))
+
+
+def hold(status, issued=False):
+    return Check(f"hold(b, {status!r})", lambda r, w: is_hold(r.body, status, issued))
 
 
 def envelope(code):
@@ -185,9 +283,11 @@ def same_as(name, *keys):
 
 
 def held_for_ttl():
-    """expires_at - created_at is exactly the TTL the server was started with."""
+    """expires_at - created_at is exactly the TTL the server was started with (a ticket or a hold)."""
     def test(r, w):
-        held = ts(r.body["reservation_expires_at"]) - ts(r.body["reservation_created_at"])
+        b = r.body
+        prefix = "" if "hold_id" in b else "reservation_"  # a hold's JSON, or a ticket's
+        held = ts(b[prefix + "expires_at"]) - ts(b[prefix + "created_at"])
         assert held == timedelta(seconds=w.ttl), \
             f"hold lasts {held.total_seconds()} s, expected {w.ttl} s (is TTL_SECONDS the server's TTL?)"
         return True
@@ -228,6 +328,61 @@ def location_of_itself(r, w):
     if location != f"/api/tickets/{ticket_id}" and not re.fullmatch(rf".*://.*/api/tickets/{ticket_id}", location):
         raise AssertionError(f"Location '{location}', expected /api/tickets/{ticket_id}")
     return True
+
+
+def location_of_hold(r, w):
+    hold_id = r.body.get("hold_id")
+    assert hold_id, "no hold_id in the body"
+    location = r.header("Location")
+    if location != f"/api/holds/{hold_id}" and not re.fullmatch(rf".*://.*/api/holds/{hold_id}", location):
+        raise AssertionError(f"Location '{location}', expected /api/holds/{hold_id}")
+    return True
+
+
+def holds_tickets(*saved_names):
+    """The hold covers exactly the tickets saved under these names, in this order."""
+    def test(r, w):
+        want = [w.value(n) for n in saved_names]
+        got = [t["id"] for t in r.body["tickets"]]
+        assert got == want, f"hold of tickets {got}, expected {want} ({', '.join(saved_names)})"
+        return True
+    return Check(f"holds_tickets{saved_names}", test)
+
+
+def detail(key, expected):
+    """details[key] is `expected`, or expected(walk) when it is a function of the walk."""
+    def test(r, w):
+        want = expected(w) if callable(expected) else expected
+        got = r.body["details"].get(key)
+        assert got == want, f"details.{key} is {got!r}, expected {want!r}"
+        return True
+    return Check(f"details.{key}", test)
+
+
+def unavailable(**codes):
+    """409 TICKETS_UNAVAILABLE names exactly these tickets (saved names) with these codes."""
+    def want(w):
+        return sorted(({"ticket_id": w.value(name), "error_code": code} for name, code in codes.items()),
+                      key=lambda t: t["ticket_id"] or 0)
+    def test(r, w):
+        got = r.body["details"].get("tickets")
+        assert isinstance(got, list), f"details.tickets {got!r} is not a list"
+        assert sorted(got, key=lambda t: t.get("ticket_id") or 0) == want(w), \
+            f"details.tickets is {got!r}, expected {want(w)!r}"
+        return True
+    return Check(f"details.tickets {codes}", test)
+
+
+def reveals_no_hold(hold_ids=True):
+    """No hold token the walk has been given so far (nor, with hold_ids, a hold id) is in the body."""
+    def test(r, w):
+        text = r.raw.decode(errors="replace")
+        assert w.tokens, "no hold token issued yet to look for"
+        assert not any(token in text for token in w.tokens), "the body shows a hold token"
+        if hold_ids:
+            assert not any(hold_id in text for hold_id in w.hold_ids), "the body shows a hold id"
+        return True
+    return Check("no hold token" + (" or hold id" if hold_ids else "") + " in the body", test)
 
 
 def race_summary(responses):
@@ -271,6 +426,8 @@ class Case:
     headers: dict = field(default_factory=dict)
     status: int | None = None
     ticket: Any = _UNSET  # a ticket with this reservation_status (None, "TENTATIVE", ..., ANY)
+    hold: Any = _UNSET  # a hold whose tickets all have this reservation_status
+    issued: bool = False  # with ticket= or hold=: the 201 that placed the hold, with its token
     error: str | None = None  # the error envelope with this error_code
     checks: tuple = ()
     json: bool = True  # Content-Type must be application/json (not checked on a race)
@@ -291,17 +448,42 @@ class Send:
 
 @dataclass(frozen=True)
 class Race:
-    """`count` simultaneous requests; the list of responses is saved as `save`."""
+    """`count` simultaneous requests; the list of responses is saved as `save`, the first
+    201 among them as `won`."""
     save: str
     count: int
     method: str
     path: str
+    headers: dict = field(default_factory=dict)
+    won: str | None = None
 
 
 @dataclass(frozen=True)
 class Wait:
     """Sleeps until the holds of a TTL have lapsed."""
     what: str
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Sleeps this long (a hold's clock must have moved on)."""
+    seconds: float
+    what: str
+
+
+def reservation_token(name):
+    """The Hold-Token of the hold a reservation saved as `name` placed."""
+    return {"Hold-Token": f"${name}.hold.hold_token"}
+
+
+def hold_token(name):
+    """The Hold-Token of the hold saved as `name` (the 201 of POST /api/holds)."""
+    return {"Hold-Token": f"${name}.hold_token"}
+
+
+def hold_of(*names, save=None):
+    """POST /api/holds of the tickets saved under these names."""
+    return Send("POST", "/api/holds", ids(*names), save=save)
 
 
 def new(name, event="API walk", seat="B-7"):
@@ -316,11 +498,45 @@ def invalid(what, body, name=None):
                 checks=(names(name),) if name else ())
 
 
+def ids(*names):
+    """A POST /api/holds body of the tickets saved under these names."""
+    return {"ticket_ids": [f"${name}" for name in names]}
+
+
+def invalid_hold(what, body, name=None):
+    return Case(f"POST /api/holds {what}: 400 VALIDATION_ERROR" + (f" naming {name}" if name else ""),
+                "POST", "/api/holds", body, status=400, error="VALIDATION_ERROR",
+                checks=(names(name),) if name else ())
+
+
+def best(event, quantity):
+    """A best-available POST /api/holds body."""
+    return {"event_name": event, "quantity": quantity}
+
+
+def at(name, key, expected):
+    """The body's timestamp `key` is the instant of field `expected` of the response saved as `name`
+    (compared as instants, so that two spellings of one instant agree)."""
+    return Check(f"{key} is {name}.{expected}", lambda r, w: ts(r.body[key]) == ts(w.value(name, expected)))
+
+
+def lasts(low, high):
+    """expires_at - created_at is between `low` and `high` seconds."""
+    def test(r, w):
+        held = (ts(r.body["expires_at"]) - ts(r.body["created_at"])).total_seconds()
+        assert low <= held <= high, f"the hold lasts {held} s from its creation, expected {low}..{high} s"
+        return True
+    return Check(f"lasts {low}..{high} s", test)
+
+
 def sized_body(size):
     return '{"event_name": "' + "N" * (size - 20) + '"}'
 
 
 TICKET_ROUTES = (("GET", ""), ("POST", "/reservation"), ("POST", "/confirm"), ("DELETE", "/reservation"))
+HOLD_ROUTES = (("GET", "", None), ("POST", "/confirm", None), ("DELETE", "", None),
+               ("POST", "/extend", {"ttl_seconds": 60}))
+MAX_HOLD_SECONDS = 900  # the server's reservation.max_hold_seconds: the default, as ci-api-test.sh runs it
 WALK = [
     # --- health
     Case("GET /api/health answers 200 with status ok", "GET", "/api/health", status=200,
@@ -371,8 +587,8 @@ WALK = [
       for bad in ("abc", "0", "-1", "1.5", "99999999999999999999") for method, suffix in TICKET_ROUTES),
     # --- reserve and confirm
     new("unheld"),
-    Case("POST /api/tickets/{id}/confirm without a hold: 409 NO_ACTIVE_RESERVATION", "POST",
-         "/api/tickets/$unheld/confirm", status=409, error="NO_ACTIVE_RESERVATION"),
+    Case("POST /api/tickets/{id}/confirm without a hold (and without a token): 409 NO_ACTIVE_RESERVATION",
+         "POST", "/api/tickets/$unheld/confirm", status=409, error="NO_ACTIVE_RESERVATION"),
     Case("a refused confirm leaves the ticket unreserved", "GET", "/api/tickets/$unheld", status=200, ticket=None),
     # Back to back, so that even a 1 s TTL cannot lapse between the hold and the confirmation;
     # the responses are checked afterwards.
@@ -380,63 +596,271 @@ WALK = [
     Send("POST", "/api/tickets/$held/reservation", save="reserved"),
     Send("POST", "/api/tickets/$held/reservation", save="reserved_again"),
     Send("GET", "/api/tickets/$held", save="read_held"),
-    Send("POST", "/api/tickets/$held/confirm", save="confirmed"),
-    Send("POST", "/api/tickets/$held/confirm", save="confirmed_again"),
+    Send("POST", "/api/tickets/$held/confirm", headers=reservation_token("reserved"), save="confirmed"),
+    Send("POST", "/api/tickets/$held/confirm", headers=reservation_token("reserved"), save="confirmed_again"),
     Send("POST", "/api/tickets/$held/reservation", save="reserved_confirmed"),
     Send("GET", "/api/tickets/$held", save="read_confirmed"),
-    Case("POST /api/tickets/{id}/reservation: 201 TENTATIVE, expires_at = created_at + TTL", use="reserved",
-         status=201, ticket="TENTATIVE", checks=(has(event_name="API walk", seat="B-7"), held_for_ttl())),
+    Case("POST /api/tickets/{id}/reservation: 201 TENTATIVE, expires_at = created_at + TTL, plus "
+         '"hold": {hold_id, hold_token, expires_at, expires_in_seconds}', use="reserved",
+         status=201, ticket="TENTATIVE", issued=True,
+         checks=(has(event_name="API walk", seat="B-7"), held_for_ttl())),
     Case("reserve a held ticket: 409 RESERVATION_ALREADY_ACTIVE with details.expires_at of the hold",
          use="reserved_again", status=409, error="RESERVATION_ALREADY_ACTIVE",
          checks=(Check("details.expires_at is the hold's", lambda r, w: ts(r.body["details"]["expires_at"])
-                      == ts(w.saved["reserved"].body["reservation_expires_at"])),)),
-    Case("GET a held ticket shows the hold unchanged by the refused reservation", use="read_held",
-         status=200, ticket="TENTATIVE", checks=(same_as("reserved"),)),
-    Case("POST /api/tickets/{id}/confirm of a held ticket: 200 CONFIRMED", use="confirmed", status=200,
+                      == ts(w.saved["reserved"].body["reservation_expires_at"])), reveals_no_hold())),
+    Case("GET a held ticket shows the hold unchanged by the refused reservation, and no hold id or token",
+         use="read_held", status=200, ticket="TENTATIVE",
+         checks=(same_as("reserved", "reservation_created_at", "reservation_expires_at"), reveals_no_hold())),
+    Case("POST /api/tickets/{id}/confirm with its Hold-Token: 200 CONFIRMED", use="confirmed", status=200,
          ticket="CONFIRMED", checks=(
              same_as("reserved", "reservation_created_at", "reservation_expires_at"),
              Check("created_at <= confirmed_at < expires_at", lambda r, w:
                    ts(w.saved["reserved"].body["reservation_created_at"])
-                   <= ts(r.body["reservation_confirmed_at"]) < ts(r.body["reservation_expires_at"])))),
-    Case("confirm again: 200 CONFIRMED with the same confirmed_at (idempotent)", use="confirmed_again",
-         status=200, ticket="CONFIRMED", checks=(same_as("confirmed"),)),
+                   <= ts(r.body["reservation_confirmed_at"]) < ts(r.body["reservation_expires_at"])),
+             reveals_no_hold())),
+    Case("confirm again with its token: 200 CONFIRMED with the same confirmed_at (idempotent)",
+         use="confirmed_again", status=200, ticket="CONFIRMED", checks=(same_as("confirmed"),)),
     Case("reserve a confirmed ticket: 409 TICKET_ALREADY_CONFIRMED with details.confirmed_at",
          use="reserved_confirmed", status=409, error="TICKET_ALREADY_CONFIRMED",
          checks=(Check("details.confirmed_at is the sale's", lambda r, w: ts(r.body["details"]["confirmed_at"])
                       == ts(w.saved["confirmed"].body["reservation_confirmed_at"])),)),
-    Case("GET a confirmed ticket shows the sale", use="read_confirmed", status=200, ticket="CONFIRMED",
-         checks=(same_as("confirmed"),)),
+    Case("GET a confirmed ticket shows the sale, and no hold id or token", use="read_confirmed", status=200,
+         ticket="CONFIRMED", checks=(same_as("confirmed"), reveals_no_hold())),
     Case("POST /api/tickets/{id}/reservation of a missing id: 404 TICKET_NOT_FOUND", "POST",
          "/api/tickets/$missing/reservation", status=404, error="TICKET_NOT_FOUND"),
     Case("POST /api/tickets/{id}/confirm of a missing id: 404 TICKET_NOT_FOUND", "POST",
          "/api/tickets/$missing/confirm", status=404, error="TICKET_NOT_FOUND"),
+    # --- the hold's token on the single-ticket routes: none 401, another hold's 403
+    new("owned"),
+    Send("POST", "/api/tickets/$owned/reservation", save="owned_hold"),
+    new("other"),
+    Send("POST", "/api/tickets/$other/reservation", save="other_hold"),
+    Case("confirm a held ticket without Hold-Token: 401 HOLD_TOKEN_REQUIRED", "POST",
+         "/api/tickets/$owned/confirm", status=401, error="HOLD_TOKEN_REQUIRED"),
+    Case("confirm a held ticket with another hold's token: 403 HOLD_TOKEN_INVALID, the token not echoed",
+         "POST", "/api/tickets/$owned/confirm", headers=reservation_token("other_hold"), status=403,
+         error="HOLD_TOKEN_INVALID", checks=(reveals_no_hold(hold_ids=False),)),
+    Case("confirm a held ticket with a token no hold has: 403 HOLD_TOKEN_INVALID", "POST",
+         "/api/tickets/$owned/confirm", headers={"Hold-Token": "x" * 43}, status=403, error="HOLD_TOKEN_INVALID"),
+    Case("release a held ticket without Hold-Token: 401 HOLD_TOKEN_REQUIRED", "DELETE",
+         "/api/tickets/$owned/reservation", status=401, error="HOLD_TOKEN_REQUIRED"),
+    Case("release a held ticket with another hold's token: 403 HOLD_TOKEN_INVALID", "DELETE",
+         "/api/tickets/$owned/reservation", headers=reservation_token("other_hold"), status=403,
+         error="HOLD_TOKEN_INVALID", checks=(reveals_no_hold(hold_ids=False),)),
+    Case("the refused confirms and releases left the hold as it was", "GET", "/api/tickets/$owned",
+         status=200, ticket="TENTATIVE", checks=(same_as("owned_hold", "reservation_created_at",
+                                                         "reservation_expires_at"),)),
+    Case("confirm it with its own token: 200 CONFIRMED", "POST", "/api/tickets/$owned/confirm",
+         headers=reservation_token("owned_hold"), status=200, ticket="CONFIRMED", save="owned_sale"),
+    Case("confirm the sold ticket again without Hold-Token: 401 HOLD_TOKEN_REQUIRED", "POST",
+         "/api/tickets/$owned/confirm", status=401, error="HOLD_TOKEN_REQUIRED"),
+    Case("confirm the sold ticket again with another hold's token: 403 HOLD_TOKEN_INVALID", "POST",
+         "/api/tickets/$owned/confirm", headers=reservation_token("other_hold"), status=403,
+         error="HOLD_TOKEN_INVALID"),
+    Case("release the sold ticket without a token: 409 TICKET_ALREADY_CONFIRMED (a GET shows the sale)",
+         "DELETE", "/api/tickets/$owned/reservation", status=409, error="TICKET_ALREADY_CONFIRMED"),
+    Case("the sale is unchanged", "GET", "/api/tickets/$owned", status=200, ticket="CONFIRMED",
+         checks=(same_as("owned_sale"),)),
     # --- races
     new("raced"),
-    Race("reserve_race", 10, "POST", "/api/tickets/$raced/reservation"),
-    Race("confirm_race", 10, "POST", "/api/tickets/$raced/confirm"),
+    Race("reserve_race", 10, "POST", "/api/tickets/$raced/reservation", won="race_won"),
+    Race("confirm_race", 10, "POST", "/api/tickets/$raced/confirm", headers=reservation_token("race_won")),
     Case("10 simultaneous reservations of one ticket: exactly one 201, nine 409 RESERVATION_ALREADY_ACTIVE",
          use="reserve_race", checks=(race_is("1 201 TENTATIVE,9 409 RESERVATION_ALREADY_ACTIVE"),)),
-    Case("10 simultaneous confirmations of that hold: all 200 CONFIRMED with one confirmed_at",
+    Case("10 simultaneous confirmations of that hold with its token: all 200 CONFIRMED with one confirmed_at",
          use="confirm_race", checks=(race_is("10 200 CONFIRMED"), Check("one confirmed_at", one_confirmed_at))),
     # --- release
     new("released"),
-    Send("POST", "/api/tickets/$released/reservation"),
-    Case("DELETE /api/tickets/{id}/reservation on a hold: 200, reservable again (status null)", "DELETE",
-         "/api/tickets/$released/reservation", status=200, ticket=None,
-         checks=(Check("the released ticket", lambda r, w: r.body["id"] == w.value("released")),)),
+    Send("POST", "/api/tickets/$released/reservation", save="released_hold"),
+    Case("DELETE /api/tickets/{id}/reservation with its token: 200, reservable again (status null)", "DELETE",
+         "/api/tickets/$released/reservation", headers=reservation_token("released_hold"), status=200,
+         ticket=None, checks=(Check("the released ticket", lambda r, w: r.body["id"] == w.value("released")),)),
     Case("reserve a released ticket: 201 with a new hold", "POST", "/api/tickets/$released/reservation",
-         status=201, ticket="TENTATIVE"),
+         status=201, ticket="TENTATIVE", issued=True, checks=(Check(
+             "a new hold id and token", lambda r, w: r.body["hold"]["hold_id"] != w.value(
+                 "released_hold", "hold", "hold_id") and r.body["hold"]["hold_token"] != w.value(
+                 "released_hold", "hold", "hold_token")),)),
     new("never_reserved"),
     Case("DELETE the reservation of a never reserved ticket: 409 NO_ACTIVE_RESERVATION", "DELETE",
          "/api/tickets/$never_reserved/reservation", status=409, error="NO_ACTIVE_RESERVATION"),
     new("sold"),
-    Send("POST", "/api/tickets/$sold/reservation"),
-    Send("POST", "/api/tickets/$sold/confirm"),
-    Case("DELETE the reservation of a sold ticket: 409 TICKET_ALREADY_CONFIRMED", "DELETE",
-         "/api/tickets/$sold/reservation", status=409, error="TICKET_ALREADY_CONFIRMED",
+    Send("POST", "/api/tickets/$sold/reservation", save="sold_hold"),
+    Send("POST", "/api/tickets/$sold/confirm", headers=reservation_token("sold_hold")),
+    Case("DELETE the reservation of a sold ticket with its token: 409 TICKET_ALREADY_CONFIRMED", "DELETE",
+         "/api/tickets/$sold/reservation", headers=reservation_token("sold_hold"), status=409,
+         error="TICKET_ALREADY_CONFIRMED",
          checks=(Check("details.confirmed_at", lambda r, w: ts(r.body["details"]["confirmed_at"])),)),
     Case("DELETE the reservation of an unknown ticket: 404 TICKET_NOT_FOUND", "DELETE",
          "/api/tickets/$missing/reservation", status=404, error="TICKET_NOT_FOUND"),
+    # --- holds of several tickets: POST /api/holds {"ticket_ids": [...]}
+    new("pair_a"),
+    new("pair_b"),
+    # Back to back, then checked: extended before even a 1 s TTL could lapse it.
+    hold_of("pair_a", "pair_b", save="pair"),
+    Send("GET", "/api/holds/$pair.hold_id", headers=hold_token("pair"), save="pair_read"),
+    Send("POST", "/api/holds/$pair.hold_id/extend", {"ttl_seconds": 600}, headers=hold_token("pair"),
+         save="pair_extended"),
+    Case("POST /api/holds {ticket_ids}: 201, Location, hold_id and hold_token, both tickets TENTATIVE for the TTL",
+         use="pair", status=201, hold="TENTATIVE", issued=True,
+         checks=(Check("Location", location_of_hold), holds_tickets("pair_a", "pair_b"), held_for_ttl())),
+    Case("GET /api/holds/{hold_id} with its token: 200, the same hold, without hold_token", use="pair_read",
+         status=200, hold="TENTATIVE",
+         checks=(same_as("pair", "hold_id", "created_at", "expires_at"), holds_tickets("pair_a", "pair_b"))),
+    Case("POST /api/holds/{hold_id}/extend {ttl_seconds: 600}: 200, expires_at = now + 600 on every ticket",
+         use="pair_extended", status=200, hold="TENTATIVE", checks=(
+             same_as("pair", "hold_id", "created_at"), lasts(600, 605),
+             Check("expires_in_seconds 599..600", lambda r, w: r.body["expires_in_seconds"] in (599, 600)))),
+    Case("GET a ticket of the hold: TENTATIVE until the extended expiry, no hold id or token", "GET",
+         "/api/tickets/$pair_a", status=200, ticket="TENTATIVE",
+         checks=(at("pair_extended", "reservation_expires_at", "expires_at"), reveals_no_hold())),
+    *(Case(f"{method} /api/holds/{{hold_id}}{suffix} without Hold-Token: 401 HOLD_TOKEN_REQUIRED", method,
+           f"/api/holds/$pair.hold_id{suffix}", body, status=401, error="HOLD_TOKEN_REQUIRED")
+      for method, suffix, body in HOLD_ROUTES),
+    *(Case(f"{method} /api/holds/{{hold_id}}{suffix} with another hold's token: 403 HOLD_TOKEN_INVALID", method,
+           f"/api/holds/$pair.hold_id{suffix}", body, headers=reservation_token("other_hold"), status=403,
+           error="HOLD_TOKEN_INVALID", checks=(reveals_no_hold(hold_ids=False),))
+      for method, suffix, body in HOLD_ROUTES),
+    Case("the refused requests left the hold as it was", "GET", "/api/holds/$pair.hold_id",
+         headers=hold_token("pair"), status=200, hold="TENTATIVE", checks=(same_as("pair_extended", "expires_at"),)),
+    *(Case(f"{method} /api/holds/{{hold_id}}{suffix} of an unknown hold: 404 HOLD_NOT_FOUND", method,
+           f"/api/holds/$missing_hold{suffix}", body, headers=hold_token("pair"), status=404, error="HOLD_NOT_FOUND")
+      for method, suffix, body in HOLD_ROUTES),
+    *(Case(f"{method} /api/holds/{bad}{suffix}: 400 INVALID_HOLD_ID", method, f"/api/holds/{bad}{suffix}", body,
+           headers=hold_token("pair"), status=400, error="INVALID_HOLD_ID")
+      for bad in ("abc", "42", MISSING_HOLD[:-1] + "g", MISSING_HOLD + "0")
+      for method, suffix, body in HOLD_ROUTES),
+    # --- extension: up to reservation.max_hold_seconds from the hold's creation
+    *(Case(f"POST /api/holds/{{hold_id}}/extend {what}: 400 VALIDATION_ERROR", "POST",
+           "/api/holds/$pair.hold_id/extend", body, headers=hold_token("pair"), status=400,
+           error="VALIDATION_ERROR", checks=(names("ttl_seconds"),) if named else ())
+      for what, body, named in (
+          ("{ttl_seconds: 0}", {"ttl_seconds": 0}, True),
+          ("{ttl_seconds: -5}", {"ttl_seconds": -5}, True),
+          (f"{{ttl_seconds: {MAX_HOLD_SECONDS + 1}}} (above max_hold_seconds)", {"ttl_seconds": MAX_HOLD_SECONDS + 1},
+           True),
+          ('{ttl_seconds: "60"}', {"ttl_seconds": "60"}, True),
+          ("{ttl_seconds: 1.5}", {"ttl_seconds": 1.5}, True),
+          ("{}", {}, True),
+          ("with a body that is not JSON", "sixty", False))),
+    Pause(1, "the hold to age past its creation"),
+    Case(f"extend by {MAX_HOLD_SECONDS} s a hold created seconds ago: 409 HOLD_EXTENSION_LIMIT, "
+         "details.max_expires_at = created_at + max_hold_seconds", "POST", "/api/holds/$pair.hold_id/extend",
+         {"ttl_seconds": MAX_HOLD_SECONDS}, headers=hold_token("pair"), status=409, error="HOLD_EXTENSION_LIMIT",
+         checks=(Check("details.max_expires_at", lambda r, w: ts(r.body["details"]["max_expires_at"])
+                       == ts(w.value("pair", "created_at")) + timedelta(seconds=MAX_HOLD_SECONDS)),)),
+    Case("the refused extensions left the hold as it was", "GET", "/api/holds/$pair.hold_id",
+         headers=hold_token("pair"), status=200, hold="TENTATIVE", checks=(same_as("pair_extended", "expires_at"),)),
+    Case("extend by 60 s (earlier than before, within the cap): 200, expires_at = now + 60", "POST",
+         "/api/holds/$pair.hold_id/extend", {"ttl_seconds": 60}, headers=hold_token("pair"), status=200,
+         hold="TENTATIVE", checks=(same_as("pair", "created_at"), lasts(61, 90),
+                                   Check("expires_in_seconds 59..60",
+                                         lambda r, w: r.body["expires_in_seconds"] in (59, 60)))),
+    # --- confirming a hold
+    Case("POST /api/holds/{hold_id}/confirm with its token: 200, both tickets CONFIRMED with one confirmed_at",
+         "POST", "/api/holds/$pair.hold_id/confirm", headers=hold_token("pair"), status=200, hold="CONFIRMED",
+         save="pair_sold", checks=(same_as("pair", "hold_id", "created_at"), holds_tickets("pair_a", "pair_b"))),
+    Case("confirm it again: 200, unchanged", "POST", "/api/holds/$pair.hold_id/confirm", headers=hold_token("pair"),
+         status=200, hold="CONFIRMED", checks=(same_as("pair_sold", "hold_id", "created_at", "expires_at", "tickets"),)),
+    Case("GET a ticket of the sold hold: CONFIRMED at the hold's confirmed_at, no hold id or token", "GET",
+         "/api/tickets/$pair_b", status=200, ticket="CONFIRMED", checks=(Check(
+             "the hold's confirmed_at", lambda r, w: r.body["reservation_confirmed_at"]
+             == w.saved["pair_sold"].body["tickets"][1]["reservation_confirmed_at"]), reveals_no_hold())),
+    Case("confirm one of its tickets on the single-ticket route with the hold's token: 200 CONFIRMED", "POST",
+         "/api/tickets/$pair_a/confirm", headers=hold_token("pair"), status=200, ticket="CONFIRMED"),
+    Case("confirm the sold hold with another hold's token: 403 HOLD_TOKEN_INVALID", "POST",
+         "/api/holds/$pair.hold_id/confirm", headers=reservation_token("other_hold"), status=403,
+         error="HOLD_TOKEN_INVALID"),
+    Case("extend a sold hold: 409 TICKET_ALREADY_CONFIRMED", "POST", "/api/holds/$pair.hold_id/extend",
+         {"ttl_seconds": 60}, headers=hold_token("pair"), status=409, error="TICKET_ALREADY_CONFIRMED"),
+    Case("release a sold hold: 409 TICKET_ALREADY_CONFIRMED", "DELETE", "/api/holds/$pair.hold_id",
+         headers=hold_token("pair"), status=409, error="TICKET_ALREADY_CONFIRMED"),
+    Case("reserve a ticket of a sold hold: 409 TICKET_ALREADY_CONFIRMED", "POST",
+         "/api/tickets/$pair_a/reservation", status=409, error="TICKET_ALREADY_CONFIRMED"),
+    # --- releasing a hold
+    new("rel_a"),
+    new("rel_b"),
+    hold_of("rel_a", "rel_b", save="rel"),
+    Case("DELETE /api/holds/{hold_id} with its token: 200, both tickets reservable (status null), lifetime null",
+         "DELETE", "/api/holds/$rel.hold_id", headers=hold_token("rel"), status=200, hold=None,
+         checks=(same_as("rel", "hold_id"), holds_tickets("rel_a", "rel_b"))),
+    *(Case(f"{method} /api/holds/{{hold_id}}{suffix} of a released hold: 404 HOLD_NOT_FOUND", method,
+           f"/api/holds/$rel.hold_id{suffix}", body, headers=hold_token("rel"), status=404, error="HOLD_NOT_FOUND")
+      for method, suffix, body in HOLD_ROUTES),
+    Case("a ticket of the released hold reads unreserved", "GET", "/api/tickets/$rel_b", status=200, ticket=None),
+    Case("hold the released tickets again: 201, a new hold", "POST", "/api/holds", ids("rel_a", "rel_b"),
+         status=201, hold="TENTATIVE", issued=True, checks=(
+             holds_tickets("rel_a", "rel_b"),
+             Check("a new hold id", lambda r, w: r.body["hold_id"] != w.value("rel", "hold_id")))),
+    # --- all or nothing, and the refusals of POST /api/holds
+    new("free"),
+    new("taken"),
+    new("gone"),
+    Send("POST", "/api/tickets/$taken/reservation", save="taken_hold"),
+    Case("a reservation is a hold of one ticket: POST /api/holds/{its hold_id}/extend with its token: 200",
+         "POST", "/api/holds/$taken_hold.hold.hold_id/extend", {"ttl_seconds": 600},
+         headers=reservation_token("taken_hold"), status=200, hold="TENTATIVE", checks=(holds_tickets("taken"),)),
+    Case("GET /api/holds/{hold_id} of that reservation: 200, the one ticket", "GET",
+         "/api/holds/$taken_hold.hold.hold_id", headers=reservation_token("taken_hold"), status=200,
+         hold="TENTATIVE", checks=(holds_tickets("taken"),)),
+    Send("POST", "/api/tickets/$gone/reservation", save="gone_hold"),
+    Send("POST", "/api/tickets/$gone/confirm", headers=reservation_token("gone_hold")),
+    Case("POST /api/holds of a free, a held and a sold ticket: 409 TICKETS_UNAVAILABLE naming the two others",
+         "POST", "/api/holds", ids("free", "taken", "gone"), status=409, error="TICKETS_UNAVAILABLE",
+         checks=(unavailable(taken="RESERVATION_ALREADY_ACTIVE", gone="TICKET_ALREADY_CONFIRMED"),)),
+    Case("all or nothing: the free ticket was not held", "GET", "/api/tickets/$free", status=200, ticket=None),
+    Case("POST /api/holds of a free and a missing ticket: 404 TICKET_NOT_FOUND, details.ticket_ids the missing one",
+         "POST", "/api/holds", {"ticket_ids": ["$free", "$missing"]}, status=404, error="TICKET_NOT_FOUND",
+         checks=(detail("ticket_ids", [MISSING_ID]),)),
+    Case("all or nothing: the free ticket is still not held", "GET", "/api/tickets/$free", status=200, ticket=None),
+    invalid_hold("with no ticket_ids", {"ticket_ids": []}, "ticket_ids"),
+    invalid_hold("with a ticket twice", {"ticket_ids": ["$free", "$free"]}, "ticket_ids"),
+    invalid_hold("with 11 tickets (max_tickets_per_hold is 10)", {"ticket_ids": list(range(1, 12))}, "ticket_ids"),
+    invalid_hold("with a string id", {"ticket_ids": ["1"]}, "ticket_ids"),
+    invalid_hold("with a fractional id", {"ticket_ids": [1.5]}, "ticket_ids"),
+    invalid_hold("with ticket_ids not a list", {"ticket_ids": 1}, "ticket_ids"),
+    invalid_hold("with both ticket_ids and event_name/quantity",
+                 {"ticket_ids": ["$free"], "event_name": "API walk", "quantity": 1}),
+    invalid_hold("with neither ticket_ids nor event_name/quantity", {}),
+    invalid_hold("with a body that is not JSON", "not json"),
+    invalid_hold("with event_name but no quantity", {"event_name": "API walk"}),
+    invalid_hold("with quantity 0", best("API walk", 0), "quantity"),
+    invalid_hold("with quantity 11 (max_tickets_per_hold is 10)", best("API walk", 11), "quantity"),
+    invalid_hold('with quantity "2"', best("API walk", "2"), "quantity"),
+    invalid_hold("with a blank event_name", best("   ", 1), "event_name"),
+    Case("none of the refused requests held the free ticket", "GET", "/api/tickets/$free", status=200, ticket=None),
+    # --- best available, on an event of the walk's own: R-1 sold, R-2 held, R-3.. free
+    *(new(f"best{n}", event="$event best", seat=f"R-{n}") for n in range(1, 7)),
+    Send("POST", "/api/tickets/$best1/reservation", save="best1_hold"),
+    Send("POST", "/api/tickets/$best1/confirm", headers=reservation_token("best1_hold")),
+    hold_of("best2", save="best2_hold"),
+    Send("POST", "/api/holds/$best2_hold.hold_id/extend", {"ttl_seconds": 600}, headers=hold_token("best2_hold")),
+    Case("POST /api/holds {event_name, quantity: 2} (best available): 201, the two lowest free tickets, "
+         "past a sold and a held one", "POST", "/api/holds", best("$event best", 2), status=201, hold="TENTATIVE",
+         issued=True, save="best_first",
+         checks=(Check("Location", location_of_hold), holds_tickets("best3", "best4"), held_for_ttl())),
+    Case("best available of 3 with 2 left: 409 TICKETS_UNAVAILABLE, details.available 2", "POST", "/api/holds",
+         best("$event best", 3), status=409, error="TICKETS_UNAVAILABLE", checks=(detail("available", 2),)),
+    Case("best available of the last 2: 201, the next two", "POST", "/api/holds", best("$event best", 2),
+         status=201, hold="TENTATIVE", issued=True, checks=(holds_tickets("best5", "best6"),)),
+    Case("best available of 1 with none left: 409 TICKETS_UNAVAILABLE, details.available 0", "POST",
+         "/api/holds", best("$event best", 1), status=409, error="TICKETS_UNAVAILABLE",
+         checks=(detail("available", 0),)),
+    Case("release the first best-available hold: 200", "DELETE", "/api/holds/$best_first.hold_id",
+         headers=hold_token("best_first"), status=200, hold=None),
+    Case("best available of 2 again: 201, the released tickets", "POST", "/api/holds", best("$event best", 2),
+         status=201, hold="TENTATIVE", issued=True, checks=(holds_tickets("best3", "best4"),)),
+    Case("best available of an event without tickets: 409 TICKETS_UNAVAILABLE, details.available 0", "POST",
+         "/api/holds", best("$event none", 1), status=409, error="TICKETS_UNAVAILABLE",
+         checks=(detail("available", 0),)),
+    # --- max_tickets_per_hold (10) tickets in one hold, both ways
+    *(new(f"ten{n}", event="$event ten", seat=None) for n in range(1, 11)),
+    Case("POST /api/holds of 10 tickets: 201, all ten", "POST", "/api/holds", ids(*(f"ten{n}" for n in range(1, 11))),
+         status=201, hold="TENTATIVE", issued=True, save="ten_hold",
+         checks=(holds_tickets(*(f"ten{n}" for n in range(1, 11))),)),
+    Case("release it: 200, ten tickets reservable", "DELETE", "/api/holds/$ten_hold.hold_id",
+         headers=hold_token("ten_hold"), status=200, hold=None),
+    Case("best available of 10: 201, all ten in id order", "POST", "/api/holds", best("$event ten", 10),
+         status=201, hold="TENTATIVE", issued=True, checks=(holds_tickets(*(f"ten{n}" for n in range(1, 11))),)),
     # --- listing and liveness
     Case("GET /api/health/live answers 200 with status ok", "GET", "/api/health/live", status=200,
          checks=(Check('b == {"status": "ok"}', lambda r, w: r.body == {"status": "ok"}),)),
@@ -449,13 +873,13 @@ WALK = [
          "/api/tickets?event_name=$event&limit=2", status=200, checks=(
              Check('set(b) == {"items", "next_after_id"}', lambda r, w: set(r.body) == {"items", "next_after_id"}),
              Check("every item is a ticket", lambda r, w: all(is_ticket(t) for t in r.body["items"])),
-             page("listed1", "listed2", next_after="listed2"))),
+             page("listed1", "listed2", next_after="listed2"), reveals_no_hold())),
     Case("GET the next page: the last ticket, next_after_id null", "GET",
          "/api/tickets?event_name=$event&limit=2&after_id=$listed2", status=200,
          checks=(page("listed3", next_after=None),)),
     Case("GET /api/tickets?status=tentative&event_name=...: the held ticket only", "GET",
          "/api/tickets?status=tentative&event_name=$event", status=200, checks=(
-             page("listed2"),
+             page("listed2"), reveals_no_hold(),
              Check("the item is TENTATIVE", lambda r, w: r.body["items"][0]["reservation_status"] == "TENTATIVE"))),
     Case("GET /api/tickets?status=available&event_name=...: the two others", "GET",
          "/api/tickets?status=available&event_name=$event", status=200,
@@ -474,33 +898,74 @@ WALK = [
                            ("POST", "/api/health"), ("POST", "/api/health/live"))),
 ]
 
-# Run only with a TTL of 5 s or less. Two holds lapse together: one is then confirmed
-# (written EXPIRED) and reserved anew, the other reserved anew from its lapsed TENTATIVE row.
+# Run only with a TTL of 5 s or less. Single-ticket holds lapse together: one is then
+# confirmed (written EXPIRED) and reserved anew, the other reserved anew from its lapsed
+# TENTATIVE row; and holds of several tickets: one confirmed (both tickets written EXPIRED),
+# one extended and released, one of best available whose tickets best available takes again.
 EXPIRY = [
     new("lapsing"),
     Send("POST", "/api/tickets/$lapsing/reservation", save="lapsing_hold"),
     new("relapsing"),
     Send("POST", "/api/tickets/$relapsing/reservation", save="relapsing_hold"),
-    Wait("two holds to expire"),
+    new("lapsing_a"),
+    new("lapsing_b"),
+    hold_of("lapsing_a", "lapsing_b", save="lapsing_pair"),
+    new("lapsing_c"),
+    hold_of("lapsing_c", save="lapsing_one"),
+    *(new(f"late{n}", event="$event late", seat=None) for n in (1, 2)),
+    Send("POST", "/api/holds", best("$event late", 2), save="lapsing_best"),
+    Wait("the holds to expire"),
+    Case("GET /api/holds/{hold_id} of a lapsed hold: 200, both tickets EXPIRED, expires_in_seconds 0", "GET",
+         "/api/holds/$lapsing_pair.hold_id", headers=hold_token("lapsing_pair"), status=200, hold="EXPIRED",
+         checks=(same_as("lapsing_pair", "hold_id", "created_at", "expires_at"),)),
+    Case("POST /api/holds/{hold_id}/confirm of a lapsed hold of 2 tickets: 409 RESERVATION_EXPIRED, "
+         "details.expired_at its expiry", "POST", "/api/holds/$lapsing_pair.hold_id/confirm",
+         headers=hold_token("lapsing_pair"), status=409, error="RESERVATION_EXPIRED",
+         checks=(Check("details.expired_at", lambda r, w: ts(r.body["details"]["expired_at"])
+                       == ts(w.value("lapsing_pair", "expires_at"))),)),
+    *(Case(f"after the refused confirmation, ticket {name[-1]} of the hold reads EXPIRED with its timestamps", "GET",
+           f"/api/tickets/${name}", status=200, ticket="EXPIRED",
+           checks=(at("lapsing_pair", "reservation_created_at", "created_at"),
+                   at("lapsing_pair", "reservation_expires_at", "expires_at")))
+      for name in ("lapsing_a", "lapsing_b")),
+    Case("the hold after the refused confirmation: both tickets EXPIRED", "GET", "/api/holds/$lapsing_pair.hold_id",
+         headers=hold_token("lapsing_pair"), status=200, hold="EXPIRED"),
+    Case("confirm the lapsed hold again: 409 RESERVATION_EXPIRED", "POST", "/api/holds/$lapsing_pair.hold_id/confirm",
+         headers=hold_token("lapsing_pair"), status=409, error="RESERVATION_EXPIRED"),
+    Case("extend a lapsed hold: 409 RESERVATION_EXPIRED", "POST", "/api/holds/$lapsing_one.hold_id/extend",
+         {"ttl_seconds": 60}, headers=hold_token("lapsing_one"), status=409, error="RESERVATION_EXPIRED"),
+    Case("release a lapsed hold: 409 NO_ACTIVE_RESERVATION", "DELETE", "/api/holds/$lapsing_one.hold_id",
+         headers=hold_token("lapsing_one"), status=409, error="NO_ACTIVE_RESERVATION"),
+    Case("hold the tickets of the expired hold again: 201, a new hold", "POST", "/api/holds",
+         ids("lapsing_a", "lapsing_b"), status=201, hold="TENTATIVE", issued=True,
+         checks=(holds_tickets("lapsing_a", "lapsing_b"),)),
+    Case("best available takes the tickets of a lapsed hold: 201, the same two", "POST", "/api/holds",
+         best("$event late", 2), status=201, hold="TENTATIVE", issued=True, checks=(
+             holds_tickets("late1", "late2"),
+             Check("a new hold id", lambda r, w: r.body["hold_id"] != w.value("lapsing_best", "hold_id")))),
     Case("GET a ticket whose hold has lapsed shows EXPIRED with the hold's timestamps", "GET",
          "/api/tickets/$lapsing", status=200, ticket="EXPIRED",
          checks=(same_as("lapsing_hold", "reservation_created_at", "reservation_expires_at"),)),
-    Case("confirm a lapsed hold: 409 RESERVATION_EXPIRED", "POST", "/api/tickets/$lapsing/confirm",
-         status=409, error="RESERVATION_EXPIRED"),
+    Case("confirm a lapsed hold with its token: 409 RESERVATION_EXPIRED", "POST", "/api/tickets/$lapsing/confirm",
+         headers=reservation_token("lapsing_hold"), status=409, error="RESERVATION_EXPIRED"),
     Case("GET after the refused confirmation still shows EXPIRED", "GET", "/api/tickets/$lapsing",
          status=200, ticket="EXPIRED", checks=(same_as("lapsing_hold", "reservation_expires_at"),)),
     Case("confirm an EXPIRED ticket again: 409 RESERVATION_EXPIRED", "POST", "/api/tickets/$lapsing/confirm",
-         status=409, error="RESERVATION_EXPIRED"),
+         headers=reservation_token("lapsing_hold"), status=409, error="RESERVATION_EXPIRED"),
     Case("reserve an EXPIRED ticket: 201 with a new hold", "POST", "/api/tickets/$lapsing/reservation",
-         status=201, ticket="TENTATIVE", save="renewed", checks=(held_for_ttl(), Check(
+         status=201, ticket="TENTATIVE", issued=True, save="renewed", checks=(held_for_ttl(), Check(
              "the new hold starts after the old one ended", lambda r, w: ts(r.body["reservation_created_at"])
              >= ts(w.saved["lapsing_hold"].body["reservation_expires_at"])))),
-    Case("confirm the new hold: 200 CONFIRMED", "POST", "/api/tickets/$lapsing/confirm", status=200,
-         ticket="CONFIRMED", checks=(same_as("renewed", "reservation_expires_at"),)),
+    Case("confirm the new hold with the old hold's token: 403 HOLD_TOKEN_INVALID", "POST",
+         "/api/tickets/$lapsing/confirm", headers=reservation_token("lapsing_hold"), status=403,
+         error="HOLD_TOKEN_INVALID"),
+    Case("confirm the new hold with its token: 200 CONFIRMED", "POST", "/api/tickets/$lapsing/confirm",
+         headers=reservation_token("renewed"), status=200, ticket="CONFIRMED",
+         checks=(same_as("renewed", "reservation_expires_at"),)),
     Case("release a lapsed hold: 409 NO_ACTIVE_RESERVATION", "DELETE", "/api/tickets/$relapsing/reservation",
-         status=409, error="NO_ACTIVE_RESERVATION"),
+         headers=reservation_token("relapsing_hold"), status=409, error="NO_ACTIVE_RESERVATION"),
     Case("reserve a TENTATIVE ticket past its time: 201 with a new hold", "POST",
-         "/api/tickets/$relapsing/reservation", status=201, ticket="TENTATIVE", checks=(held_for_ttl(), Check(
+         "/api/tickets/$relapsing/reservation", status=201, ticket="TENTATIVE", issued=True, checks=(held_for_ttl(), Check(
              "the new hold starts after the old one ended", lambda r, w: ts(r.body["reservation_created_at"])
              >= ts(w.saved["relapsing_hold"].body["reservation_expires_at"])))),
 ]
@@ -515,25 +980,44 @@ class Walk:
         self.saved = {}
         self.values = Values(self)
         self.passed = self.failed = 0
+        self.tokens, self.hold_ids = set(), set()  # every hold the walk was given
 
-    def value(self, name, key="id"):
-        """A field of the response saved as `name`; None when there is none."""
+    def value(self, name, *path):
+        """A field (of a field ...) of the response saved as `name`; None when there is none."""
         try:
-            return self.saved[name].body.get(key)
+            value = self.saved[name].body
+            for key in path or ("id",):
+                value = value.get(key)
+            return value
         except (KeyError, ValueError, AttributeError):
             return None
 
     def fill(self, text):
         return Placeholders(text).substitute(self.values) if isinstance(text, str) else text
 
-    def fill_body(self, body):
+    def fill_body(self, body, inside=False):
         if isinstance(body, dict):
-            return {k: self.fill_body(v) for k, v in body.items()}
-        return self.fill(body)
+            return {k: self.fill_body(v, True) for k, v in body.items()}
+        if isinstance(body, list):
+            return [self.fill_body(v, True) for v in body]
+        whole = inside and isinstance(body, str) and re.fullmatch(rf"\$({Placeholders.idpattern})", body)
+        return self.values.raw(whole[1]) if whole else self.fill(body)
 
     def send(self, row):
         return send(self.base, row.method, self.fill(row.path), self.fill_body(row.body),
                     {k: self.fill(v) for k, v in row.headers.items()})
+
+    def remember(self, responses):
+        """Notes the holds these responses placed, so that checks can look for their secrets."""
+        for r in responses if isinstance(responses, list) else [responses]:
+            try:
+                body = r.body
+            except ValueError:
+                continue
+            for placed in (body, body.get("hold")) if isinstance(body, dict) else ():
+                if isinstance(placed, dict) and isinstance(placed.get("hold_token"), str):
+                    self.tokens.add(placed["hold_token"])
+                    self.hold_ids.add(str(placed.get("hold_id")))
 
     def run(self, rows):
         """Runs the rows in order; False when a required case got no answer at all."""
@@ -543,33 +1027,45 @@ class Walk:
                     return False
             elif isinstance(row, Send):
                 response = self.send(row)
+                self.remember(response)
                 if row.save:
                     self.saved[row.save] = response
             elif isinstance(row, Race):
-                self.saved[row.save] = self.race(row)
+                responses = self.race(row)
+                self.remember(responses)
+                self.saved[row.save] = responses
+                if row.won:
+                    self.saved[row.won] = next((r for r in responses if r.status == 201), Response())
             elif isinstance(row, Wait):
                 print(f"... waiting {self.ttl + 1} s for {row.what}")
                 time.sleep(self.ttl + 1)
+            elif isinstance(row, Pause):
+                print(f"... waiting {row.seconds:g} s for {row.what}")
+                time.sleep(row.seconds)
         return True
 
     def race(self, row):
         start = threading.Barrier(row.count)
+        path, headers = self.fill(row.path), {k: self.fill(v) for k, v in row.headers.items()}
 
         def one(_):
             start.wait()
-            return send(self.base, row.method, self.fill(row.path))
+            return send(self.base, row.method, path, headers=headers)
 
         with ThreadPoolExecutor(row.count) as pool:
             return list(pool.map(one, range(row.count)))
 
     def case(self, row):
         r = self.saved[row.use] if row.use else self.send(row)
+        self.remember(r)
         if row.save:
             self.saved[row.save] = r
         reasons = []
         checks = list(row.checks)
         if row.ticket is not _UNSET:
-            checks.insert(0, ticket(row.ticket))
+            checks.insert(0, ticket(row.ticket, row.issued))
+        if row.hold is not _UNSET:
+            checks.insert(0, hold(row.hold, row.issued))
         if row.error:
             checks.insert(0, envelope(row.error))
         answered = isinstance(r, list) or r.status != 0

@@ -1,23 +1,24 @@
 #!/usr/bin/env bash
 # The load benchmark of BENCHMARKS.md, in one command: it makes sure PostgreSQL runs
 # (scripts/ensure-postgres.sh), creates a fresh database, seeds it with `ticketing seed`,
-# starts the release binary (TTL 600 s) and times exec -> healthy /api/health, runs four
-# wrk scenarios (scripts/bench/*.lua), then pgbench on the same server and data with the
+# starts the release binary (TTL 600 s) and times exec -> healthy /api/health, runs five
+# wrk scenarios (scripts/bench/*.lua: reserve, reserve+confirm with the hold's token, hot
+# tickets, reads, best available), then pgbench on the same server and data with the
 # adapter's own reservation UPDATE (scripts/bench/reserve.sql) as the ceiling, and prints
 # requests/s, holds/s, p50/p99, non-2xx/409/5xx counts, the ratio to the ceiling and the
 # service's peak resident memory per scenario.
 #
 # Usage: scripts/bench.sh [--smoke] [--runs N]
 #   --smoke   a seconds-long pass proving the harness works (10,000 tickets, 1 s per
-#             scenario); fails unless every scenario produced numbers, no 5xx and no
-#             malformed 409. CI runs this.
+#             scenario); fails unless every scenario produced numbers, no 5xx, no
+#             malformed 409 and no refused confirmation (the token). CI runs this.
 #   --runs N  N full runs (each on a fresh database and a fresh server process), then
 #             the median of every figure.
 # Environment: BENCH_COUNT (tickets, 1000000), BENCH_SECONDS (per scenario, 10),
 # BENCH_CONNECTIONS (32), BENCH_HOT_CONNECTIONS (64), BENCH_HOT_TICKETS (100),
-# BENCH_WRK_THREADS (2), BENCH_KEEP_LOGS=1 (keep the work directory), BENCH_BINARY (a
-# built `ticketing` to run instead of building target/release; scripts/test.sh passes
-# its debug build for --smoke), and any setting of
+# BENCH_BEST_CONNECTIONS (64, best available), BENCH_WRK_THREADS (2), BENCH_KEEP_LOGS=1
+# (keep the work directory), BENCH_BINARY (a built `ticketing` to run instead of building
+# target/release; scripts/test.sh passes its debug build for --smoke), and any setting of
 # the service (APP__DATABASE__POOL_MAX_SIZE, APP__SERVER__WORKERS, ...). The service runs
 # with APP_ENV=production (JSON logs at info, an access line per request), and unless
 # told otherwise with one HTTP worker and 8 connections: here it shares two cores with
@@ -33,7 +34,7 @@ while [[ $# -gt 0 ]]; do
         --smoke) SMOKE=1; shift ;;
         --runs) RUNS=${2:?--runs needs a number}; shift 2 ;;
         --runs=*) RUNS=${1#--runs=}; shift ;;
-        -h | --help) sed -n '2,24p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,26p' "$0"; exit 0 ;;
         *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -49,6 +50,7 @@ fi
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
 HOT_CONNECTIONS=${BENCH_HOT_CONNECTIONS:-64}
 HOT_TICKETS=${BENCH_HOT_TICKETS:-100}
+BEST_CONNECTIONS=${BENCH_BEST_CONNECTIONS:-64}
 WRK_THREADS=${BENCH_WRK_THREADS:-2}
 TTL=600
 EVENT="Benchmark Night"
@@ -105,16 +107,18 @@ reset_peak_rss() { echo 5 >"/proc/$SERVICE_PID/clear_refs" 2>/dev/null || true; 
 # CPU time (user + system) the service used so far, in clock ticks.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$SERVICE_PID/stat"; }
 
-# run_wrk RUN NAME SCRIPT THREADS CONNECTIONS FIRST LAST: one scenario, one TSV line.
+# run_wrk RUN NAME SCRIPT THREADS CONNECTIONS FIRST LAST [ARG...]: one scenario, one TSV
+# line; the script gets FIRST LAST ARG... as its arguments.
 run_wrk() {
     local run=$1 name=$2 script=$3 threads=$4 connections=$5 first=$6 last=$7
+    shift 7
     local output=$WORK/run$run-$name.txt
     reset_peak_rss
     local cpu_before
     cpu_before=$(cpu_ticks)
     python3 scripts/bench/cpu.py snapshot "$WORK/cpu.before"
     wrk -t "$threads" -c "$connections" -d "${DURATION}s" --timeout 5s --latency \
-        -s "scripts/bench/$script" "$BASE_URL" -- "$first" "$last" >"$output" 2>"$output.err" &
+        -s "scripts/bench/$script" "$BASE_URL" -- "$first" "$last" "$@" >"$output" 2>"$output.err" &
     local loader=$!
     local foreign
     foreign=$(foreign_cpu "$loader" "$SERVICE_PID")
@@ -150,13 +154,16 @@ run_pgbench() {
     local output=$WORK/run$run-pgbench.txt now expires
     now=$(date -u +%Y-%m-%dT%H:%M:%S.%6NZ)
     expires=$(date -u -d "+$TTL seconds" +%Y-%m-%dT%H:%M:%S.%6NZ)
-    # The bound values of a reservation: write a hold from these phases (Command::write).
+    # The bound values of a reservation: write a hold from these phases (Command::write),
+    # for anyone (no owner to check) and with no bound on the hold's start.
     python3 scripts/bench/cpu.py snapshot "$WORK/cpu.before"
     (cd "$WORK" && exec "$PGBENCH" -n -M prepared -c "$CONNECTIONS" -j "$WRK_THREADS" -T "$DURATION" \
         -f "$OLDPWD/scripts/bench/reserve.sql" -l --log-prefix="pgbench-run$run" \
         -D first="$first" -D last="$last" -D now="$now" -D expires="$expires" \
         -D tentative=TENTATIVE -D expired_status=EXPIRED -D confirmed_status=CONFIRMED \
         -D unreserved=true -D held=false -D lapsed=true -D expired=true -D confirmed=false \
+        -D hold_id=0b6c4a8e-5f1d-4c2a-9e37-2d1f6b0c9a41 -D digest="\\x$(printf '%064d' 0)" \
+        -D anyone=true -D any_start=true \
         "$SCRATCH_URL") >"$output" 2>&1 &
     local loader=$!
     local foreign
@@ -223,11 +230,14 @@ for run in $(seq 1 "$RUNS"); do
     run_wrk "$run" hot reserve.lua "$WRK_THREADS" "$HOT_CONNECTIONS" "$FIRST" \
         "$((FIRST + HOT_TICKETS - 1))"
     run_wrk "$run" reads reads.lua "$WRK_THREADS" "$CONNECTIONS" "$FIRST" "$LAST"
+    # Last: it holds the lowest free tickets of the one event, past the holds placed above.
+    run_wrk "$run" best best_available.lua "$WRK_THREADS" "$BEST_CONNECTIONS" "$FIRST" "$LAST" "$EVENT"
     stop_service_expect_0 "$SHUTDOWN_SECONDS"
     # pgbench starts from the state the reserve scenario started from: no holds.
     "$PSQL" -X -q -v ON_ERROR_STOP=1 -d "$SCRATCH_URL" -c "UPDATE tickets SET reservation_status = NULL,
         reservation_created_at = NULL, reservation_expires_at = NULL,
-        reservation_confirmed_at = NULL WHERE reservation_status IS NOT NULL"
+        reservation_confirmed_at = NULL, hold_id = NULL, hold_token_digest = NULL
+        WHERE reservation_status IS NOT NULL"
     settle_database
     run_pgbench "$run" "$FIRST" "$LAST"
     printf '%s\tload\tafter=%s\n' "$run" "$(cut -d ' ' -f 1 /proc/loadavg)" >>"$RESULTS"
@@ -235,7 +245,8 @@ for run in $(seq 1 "$RUNS"); do
 done
 
 report=(python3 scripts/bench/report.py "$RESULTS" --connections "$CONNECTIONS"
-    --hot-connections "$HOT_CONNECTIONS" --hot-tickets "$HOT_TICKETS" --seconds "$DURATION"
+    --hot-connections "$HOT_CONNECTIONS" --hot-tickets "$HOT_TICKETS"
+    --best-connections "$BEST_CONNECTIONS" --seconds "$DURATION"
     --tickets "$COUNT" --clock-ticks "$(getconf CLK_TCK)")
 [[ $SMOKE -eq 1 ]] && report+=(--check)
 "${report[@]}"

@@ -20,6 +20,7 @@ local conflict_codes = {
     TICKET_ALREADY_CONFIRMED = true,
     NO_ACTIVE_RESERVATION = true,
     RESERVATION_EXPIRED = true,
+    TICKETS_UNAVAILABLE = true,
 }
 
 local function proper_conflict(body)
@@ -29,7 +30,8 @@ local function proper_conflict(body)
         and body:find('"details":{', 1, true) ~= nil
 end
 
--- Counts one response; `reserving` says whether it answered a POST .../reservation.
+-- Counts one response; `reserving` says whether it answered a request that places a hold
+-- (POST .../reservation, POST /api/holds): its 201 is a hold granted.
 function bench.count(status, body, reserving)
     if status >= 200 and status < 300 then
         counts.s2xx = counts.s2xx + 1

@@ -1,11 +1,12 @@
 -- Scenario "reserve+confirm": each connection reserves a random ticket, then confirms
--- that hold. Run with one connection per wrk thread (-t = -c), so that a thread's
--- responses come back in the order of its requests.
+-- that hold with the token the reservation's 201 carries (the Hold-Token header). Run with
+-- one connection per wrk thread (-t = -c), so that a thread's responses come back in the
+-- order of its requests.
 package.path = "scripts/bench/?.lua;" .. package.path
 local bench = require("common")
 
 local first, last
-local ticket
+local ticket, token
 local confirming = false
 
 function init(args)
@@ -14,7 +15,7 @@ end
 
 function request()
     if confirming then
-        return wrk.format("POST", "/api/tickets/" .. ticket .. "/confirm")
+        return wrk.format("POST", "/api/tickets/" .. ticket .. "/confirm", { ["Hold-Token"] = token })
     end
     ticket = math.random(first, last)
     return wrk.format("POST", "/api/tickets/" .. ticket .. "/reservation")
@@ -22,6 +23,10 @@ end
 
 function response(status, headers, body)
     bench.count(status, body, not confirming)
-    -- Confirm only a hold this connection got; a refused reserve draws another ticket.
+    -- Confirm only a hold this connection got; a refused reserve draws another ticket. A
+    -- 201 without a token is confirmed without one: its 401 shows in the 4xx count.
     confirming = (not confirming) and status == 201
+    if confirming then
+        token = body:match('"hold_token":"([^"]+)"') or ""
+    end
 end
