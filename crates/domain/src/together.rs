@@ -22,21 +22,23 @@ pub enum InvalidTicketSet {
 impl TicketSet {
     /// The tickets `ids` names, at most `max` of them, none twice.
     pub fn new(ids: &[TicketId], max: usize) -> Result<Self, InvalidTicketSet> {
-        if ids.is_empty() {
-            return Err(InvalidTicketSet::Empty);
-        }
-        if ids.len() > max {
-            return Err(InvalidTicketSet::TooMany {
-                max,
-                got: ids.len(),
-            });
-        }
+        Self::check_size(ids.len(), max)?;
         let mut sorted = ids.to_vec();
         sorted.sort_unstable();
         if let Some(pair) = sorted.windows(2).find(|pair| pair[0] == pair[1]) {
             return Err(InvalidTicketSet::Duplicate(pair[0]));
         }
         Ok(Self(sorted))
+    }
+
+    /// Whether a hold of `count` tickets is allowed where a hold covers at most `max`:
+    /// for a list of ids, and for best available's quantity alike.
+    pub fn check_size(count: usize, max: usize) -> Result<(), InvalidTicketSet> {
+        match count {
+            0 => Err(InvalidTicketSet::Empty),
+            count if count > max => Err(InvalidTicketSet::TooMany { max, got: count }),
+            _ => Ok(()),
+        }
     }
 
     /// The ids, ascending.

@@ -3,7 +3,7 @@
 //! tickets, and sweep lapsed holds. They count what they change (see `counters`).
 
 use ticketing_domain::{
-    Clock, Command, EventName, HoldId, NewHold, NewTicket, Proof, ReservationPolicy,
+    Clock, Command, EventName, Hold, HoldId, NewHold, NewTicket, Proof, ReservationPolicy,
     ReservationStatus, Ticket, TicketId, TicketSet, Timestamp,
 };
 
@@ -44,9 +44,7 @@ pub struct HoldView {
 
 impl HoldView {
     fn new(id: HoldId, tickets: Vec<Ticket>, seen_at: Timestamp, written: bool) -> Self {
-        let lifetime = tickets
-            .iter()
-            .find_map(|ticket| ticket.reservation.hold().filter(|hold| hold.id() == id));
+        let lifetime = hold_of(&tickets, id);
         Self {
             id,
             created_at: lifetime.map(|hold| hold.created_at()),
@@ -201,14 +199,7 @@ impl<R: TicketRepository, C: Clock> TicketService<R, C> {
         event: &EventName,
         quantity: usize,
     ) -> Result<IssuedHold, TicketError> {
-        let max = self.policy.max_tickets_per_hold();
-        if !(1..=max).contains(&quantity) {
-            return Err(TicketError::InvalidTicketSet(if quantity == 0 {
-                ticketing_domain::InvalidTicketSet::Empty
-            } else {
-                ticketing_domain::InvalidTicketSet::TooMany { max, got: quantity }
-            }));
-        }
+        TicketSet::check_size(quantity, self.policy.max_tickets_per_hold())?;
         let (token, hold) = mint()?;
         let seen_at = self.clock.now();
         let best =
@@ -234,10 +225,7 @@ impl<R: TicketRepository, C: Clock> TicketService<R, C> {
     pub fn hold(&self, id: HoldId, token: Option<&HoldToken>) -> Result<HoldView, TicketError> {
         let seen_at = self.clock.now();
         let tickets = self.repository.find_hold(id)?;
-        let owner = tickets
-            .iter()
-            .find_map(|ticket| ticket.reservation.hold().filter(|hold| hold.id() == id))
-            .ok_or(TicketError::HoldNotFound(id))?;
+        let owner = hold_of(&tickets, id).ok_or(TicketError::HoldNotFound(id))?;
         self.proof(token)
             .check(owner.owner())
             .map_err(ticketing_domain::ReservationError::from)?;
@@ -367,6 +355,13 @@ struct WrittenHold {
 #[derive(Debug, thiserror::Error)]
 #[error("the new hold {0} was already on its tickets")]
 struct NewHoldAlreadyPlaced(HoldId);
+
+/// The hold `id` as its tickets carry it (they share it), if any still does.
+fn hold_of(tickets: &[Ticket], id: HoldId) -> Option<&Hold> {
+    tickets
+        .iter()
+        .find_map(|ticket| ticket.reservation.hold().filter(|hold| hold.id() == id))
+}
 
 /// A new hold's token and identity: a random UUID and the digest of a random token.
 fn mint() -> Result<(HoldToken, NewHold), TicketError> {
